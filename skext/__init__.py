@@ -1,0 +1,21 @@
+"""skext: scikit-learn-compatible tree ensembles on one shared Numba tree engine."""
+
+from .ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from .tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DecisionTreeClassifier",
+    "DecisionTreeRegressor",
+    "ExtraTreesClassifier",
+    "ExtraTreesRegressor",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+    "__version__",
+]

@@ -1,0 +1,352 @@
+"""DecisionTreeClassifier and DecisionTreeRegressor: scikit-learn's API on the shared engine.
+
+fit validates, bins X once (BinMapper), turns y and sample_weight into per-sample channels and
+calls grow_tree; predict walks the stored Tree over raw X. The helpers at the top are shared with
+the forests (ensemble/_forest.py), which bin once and grow many trees.
+"""
+
+from abc import abstractmethod
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..utils._compat import (
+    Integral,
+    Interval,
+    Real,
+    RealNotInt,
+    StrOptions,
+    check_sample_weight,
+    fit_context,
+)
+from ._binning import BinMapper
+from ._grower import grow_tree
+from ._types import (
+    CRITERION_ENTROPY,
+    CRITERION_FRIEDMAN_MSE,
+    CRITERION_GINI,
+    CRITERION_SQUARED_ERROR,
+    MAX_BINS,
+)
+
+CRITERIA_CLF = {"gini": CRITERION_GINI, "entropy": CRITERION_ENTROPY,
+                "log_loss": CRITERION_ENTROPY}
+CRITERIA_REG = {"squared_error": CRITERION_SQUARED_ERROR, "friedman_mse": CRITERION_FRIEDMAN_MSE}
+# scikit-learn's impurity-decrease tolerance (sklearn/tree/_tree.pyx EPSILON).
+_EPSILON = np.finfo(np.float64).eps
+MAX_INT = np.iinfo(np.int32).max
+
+# Parameters every tree-based estimator shares, as scikit-learn declares them.
+TREE_CONSTRAINTS = {
+    "max_depth": [Interval(Integral, 1, None, closed="left"), None],
+    "min_samples_split": [
+        Interval(Integral, 2, None, closed="left"),
+        Interval(RealNotInt, 0.0, 1.0, closed="right"),
+    ],
+    "min_samples_leaf": [
+        Interval(Integral, 1, None, closed="left"),
+        Interval(RealNotInt, 0.0, 1.0, closed="neither"),
+    ],
+    "min_weight_fraction_leaf": [Interval(Real, 0.0, 0.5, closed="both")],
+    "max_features": [
+        Interval(Integral, 1, None, closed="left"),
+        Interval(RealNotInt, 0.0, 1.0, closed="right"),
+        StrOptions({"sqrt", "log2"}),
+        None,
+    ],
+    "max_leaf_nodes": [Interval(Integral, 2, None, closed="left"), None],
+    "min_impurity_decrease": [Interval(Real, 0.0, None, closed="left")],
+    "max_bins": [Interval(Integral, 2, MAX_BINS, closed="both")],
+}
+
+
+def resolve_max_features(max_features, n_features):
+    """Features drawn per node, as scikit-learn reads max_features."""
+    if max_features is None:
+        return n_features
+    if max_features == "sqrt":
+        return max(1, int(np.sqrt(n_features)))
+    if max_features == "log2":
+        return max(1, int(np.log2(n_features)))
+    if isinstance(max_features, (int, np.integer)):
+        if max_features > n_features:
+            raise ValueError(
+                f"max_features must be <= n_features ({n_features}), got {max_features}.")
+        return int(max_features)
+    return max(1, int(max_features * n_features))
+
+
+def resolve_min_samples(min_samples_split, min_samples_leaf, n_samples):
+    """Integer min_samples_split and min_samples_leaf (fractions are of n_samples, rounded up)."""
+    if isinstance(min_samples_leaf, (int, np.integer)):
+        leaf = int(min_samples_leaf)
+    else:
+        leaf = int(np.ceil(min_samples_leaf * n_samples))
+    if isinstance(min_samples_split, (int, np.integer)):
+        split = int(min_samples_split)
+    else:
+        split = max(2, int(np.ceil(min_samples_split * n_samples)))
+    return max(split, 2 * leaf), leaf
+
+
+def classification_stats(y_encoded, n_classes, sample_weight):
+    """Channels for gini/entropy: the sample's weight in its class column (n_samples, n_classes)."""
+    stats = np.zeros((len(y_encoded), n_classes))
+    stats[np.arange(len(y_encoded)), y_encoded] = sample_weight
+    return stats
+
+
+def regression_stats(y, sample_weight):
+    """Channels for squared_error / friedman_mse: (w, w y, w y^2) per sample."""
+    return np.column_stack((sample_weight, sample_weight * y, sample_weight * y * y))
+
+
+def encode_classes(y):
+    """Check classification targets; return (classes_, y encoded as 0..K-1)."""
+    check_classification_targets(y)
+    classes, y_encoded = np.unique(y, return_inverse=True)
+    return classes, y_encoded.astype(np.intp)
+
+
+class BaseDecisionTree(BaseEstimator):
+    """Shared fit / predict of both decision trees."""
+
+    _parameter_constraints = {
+        **TREE_CONSTRAINTS,
+        "splitter": [StrOptions({"best", "random"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, criterion, splitter="best", max_depth=None, min_samples_split=2,
+                 min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features=None,
+                 random_state=None, max_leaf_nodes=None, min_impurity_decrease=0.0,
+                 max_bins=MAX_BINS):
+        self.criterion = criterion
+        self.splitter = splitter
+        self.max_depth = max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.max_features = max_features
+        self.random_state = random_state
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_impurity_decrease = min_impurity_decrease
+        self.max_bins = max_bins
+
+    @abstractmethod
+    def _encode_targets(self, y, sample_weight):
+        """Set target attributes; return (criterion id, per-sample channels)."""
+
+    @fit_context
+    def fit(self, X, y, sample_weight=None):
+        """Build a decision tree from the training set (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; NaN marks a missing value.
+        y : array-like of shape (n_samples,)
+            Class labels or regression targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; rows of weight zero are ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        # 1. Validate input.
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite="allow-nan",
+                             y_numeric=isinstance(self, RegressorMixin))
+        sample_weight = check_sample_weight(sample_weight, X)
+        rng = check_random_state(self.random_state)
+        tree_seed = rng.randint(MAX_INT)
+        # 2. Bin X once, on the rows that carry weight.
+        bin_mapper = BinMapper(self.max_bins, random_state=rng.randint(MAX_INT))
+        X_binned = bin_mapper.fit_transform(X, sample_weight)
+        # 3. Per-sample channels for the criterion.
+        criterion, stats = self._encode_targets(y, sample_weight)
+        # 4. Grow the tree.
+        n_samples, n_features = X.shape
+        self.max_features_ = resolve_max_features(self.max_features, n_features)
+        min_samples_split, min_samples_leaf = resolve_min_samples(
+            self.min_samples_split, self.min_samples_leaf, n_samples)
+        total_weight = sample_weight.sum()
+        self.tree_ = grow_tree(
+            X_binned, stats, np.flatnonzero(sample_weight > 0), bin_mapper, criterion=criterion,
+            max_depth=self.max_depth, min_samples_split=min_samples_split,
+            min_samples_leaf=min_samples_leaf,
+            min_weight_leaf=self.min_weight_fraction_leaf * total_weight,
+            min_gain=(self.min_impurity_decrease - _EPSILON) * total_weight,
+            max_features=self.max_features_, max_leaf_nodes=self.max_leaf_nodes,
+            splitter=self.splitter, seed=tree_seed)
+        self.n_outputs_ = 1
+        return self
+
+    def _validate_X_predict(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan",
+                             reset=False)
+
+    def apply(self, X):
+        """Index of the leaf each sample ends up in, shape (n_samples,)."""
+        return self.tree_.apply(self._validate_X_predict(X)).astype(np.intp)
+
+    def get_depth(self):
+        """Depth of the tree (a lone root has depth 0)."""
+        check_is_fitted(self)
+        return self.tree_.max_depth
+
+    def get_n_leaves(self):
+        """Number of leaves of the tree."""
+        check_is_fitted(self)
+        return self.tree_.n_leaves
+
+    @property
+    def feature_importances_(self):
+        """Normalised total impurity decrease brought by each feature (Gini importance)."""
+        check_is_fitted(self)
+        return self.tree_.compute_feature_importances(self.n_features_in_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
+    """A decision tree classifier on skext's histogram engine (scikit-learn's API).
+
+    Parameters
+    ----------
+    criterion : {"gini", "entropy", "log_loss"}, default="gini"
+    splitter : {"best", "random"}, default="best"
+        "random" draws one threshold per feature (extra-trees).
+    max_depth : int, default=None
+    min_samples_split : int or float, default=2
+    min_samples_leaf : int or float, default=1
+    min_weight_fraction_leaf : float, default=0.0
+    max_features : int, float, {"sqrt", "log2"} or None, default=None
+    random_state : int, RandomState instance or None, default=None
+    max_leaf_nodes : int, default=None
+        Grow best-first with at most this many leaves.
+    min_impurity_decrease : float, default=0.0
+    class_weight : dict, "balanced" or None, default=None
+    max_bins : int, default=255
+        Bins per feature (skext's own parameter); features with at most max_bins distinct values
+        are split exactly as scikit-learn would.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_classes_ : int
+    max_features_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    n_outputs_ : int
+    tree_ : Tree
+    feature_importances_ : ndarray of shape (n_features_in_,)
+
+    See Also
+    --------
+    DecisionTreeRegressor, skext.ensemble.RandomForestClassifier
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skext.tree import DecisionTreeClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    >>> round(clf.score(X, y), 2)
+    0.97
+    """
+
+    _parameter_constraints = {
+        **BaseDecisionTree._parameter_constraints,
+        "criterion": [StrOptions(set(CRITERIA_CLF))],
+        "class_weight": [dict, list, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(self, *, criterion="gini", splitter="best", max_depth=None, min_samples_split=2,
+                 min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features=None,
+                 random_state=None, max_leaf_nodes=None, min_impurity_decrease=0.0,
+                 class_weight=None, max_bins=MAX_BINS):
+        super().__init__(
+            criterion=criterion, splitter=splitter, max_depth=max_depth,
+            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
+            min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
+            random_state=random_state, max_leaf_nodes=max_leaf_nodes,
+            min_impurity_decrease=min_impurity_decrease, max_bins=max_bins)
+        self.class_weight = class_weight
+
+    def _encode_targets(self, y, sample_weight):
+        self.classes_, y_encoded = encode_classes(y)
+        self.n_classes_ = len(self.classes_)
+        if self.class_weight is not None:
+            sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
+        return CRITERIA_CLF[self.criterion], classification_stats(
+            y_encoded, self.n_classes_, sample_weight)
+
+    def predict_proba(self, X):
+        """Class probabilities: the weighted class fractions of each sample's leaf."""
+        return self.tree_.predict(self._validate_X_predict(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of predict_proba."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Most probable class of each sample."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
+    """A decision tree regressor on skext's histogram engine (scikit-learn's API).
+
+    Parameters are DecisionTreeClassifier's, with criterion in {"squared_error",
+    "friedman_mse"} (default "squared_error") and no class_weight.
+
+    Attributes
+    ----------
+    max_features_, n_features_in_, feature_names_in_, n_outputs_, tree_, feature_importances_
+
+    See Also
+    --------
+    DecisionTreeClassifier, skext.ensemble.RandomForestRegressor
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from skext.tree import DecisionTreeRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = DecisionTreeRegressor(max_depth=2, random_state=0).fit(X, y)
+    >>> reg.get_depth()
+    2
+    """
+
+    _parameter_constraints = {
+        **BaseDecisionTree._parameter_constraints,
+        "criterion": [StrOptions(set(CRITERIA_REG))],
+    }
+
+    def __init__(self, *, criterion="squared_error", splitter="best", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
+                 max_features=None, random_state=None, max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, max_bins=MAX_BINS):
+        super().__init__(
+            criterion=criterion, splitter=splitter, max_depth=max_depth,
+            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
+            min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
+            random_state=random_state, max_leaf_nodes=max_leaf_nodes,
+            min_impurity_decrease=min_impurity_decrease, max_bins=max_bins)
+
+    def _encode_targets(self, y, sample_weight):
+        return CRITERIA_REG[self.criterion], regression_stats(y.astype(np.float64), sample_weight)
+
+    def predict(self, X):
+        """Mean target of each sample's leaf."""
+        return self.tree_.predict(self._validate_X_predict(X))[:, 0]

@@ -1,0 +1,152 @@
+"""Impurity, split gain and leaf value from channel sums: the only place criteria differ.
+
+Every kernel sees a node or a histogram bin as a sums vector `s` (float64): s[0] is the row count
+and s[1:] are the criterion's channels, summed over rows:
+
+    gini / entropy             s[1 + k] = sum of w over rows of class k
+    squared_error / friedman   s[1] = sum w, s[2] = sum w*y, s[3] = sum w*y^2
+    second_order (XGBoost)     s[1] = sum g, s[2] = sum h   (sample weights already applied)
+
+A split's gain is weighted_impurity(parent) - weighted_impurity(left) - weighted_impurity(right),
+the quantity scikit-learn reports as impurity decrease and XGBoost as loss change (before gamma).
+"""
+
+import numpy as np
+from numba import njit
+
+from ._types import (
+    CRITERION_ENTROPY,
+    CRITERION_FRIEDMAN_MSE,
+    CRITERION_GINI,
+    CRITERION_SECOND_ORDER,
+    PARAM_ALPHA,
+    PARAM_LAMBDA,
+    PARAM_MAX_DELTA_STEP,
+)
+
+_LOG2 = np.log(2.0)
+
+
+def n_channels(criterion, n_classes=1):
+    """Number of channels (without the count) a criterion reads."""
+    if criterion in (CRITERION_GINI, CRITERION_ENTROPY):
+        return n_classes
+    if criterion == CRITERION_SECOND_ORDER:
+        return 2
+    return 3
+
+
+@njit(cache=True, nogil=True)
+def _node_weight(s, criterion):
+    """Weight that min_weight_leaf / min_child_weight bound: sum of w, or of h (second order)."""
+    if criterion == CRITERION_GINI or criterion == CRITERION_ENTROPY:
+        w = 0.0
+        for k in range(1, s.shape[0]):
+            w += s[k]
+        return w
+    if criterion == CRITERION_SECOND_ORDER:
+        return s[2]
+    return s[1]
+
+
+@njit(cache=True, nogil=True)
+def _second_order_weight(g, h, params):
+    """XGBoost's leaf weight -T_alpha(G) / (H + lambda), clipped to max_delta_step when > 0."""
+    lam = params[PARAM_LAMBDA]
+    alpha = params[PARAM_ALPHA]
+    mds = params[PARAM_MAX_DELTA_STEP]
+    if g > alpha:
+        t = g - alpha
+    elif g < -alpha:
+        t = g + alpha
+    else:
+        t = 0.0
+    denom = h + lam
+    if denom <= 0.0:
+        return 0.0
+    w = -t / denom
+    if mds > 0.0:
+        if w > mds:
+            w = mds
+        elif w < -mds:
+            w = -mds
+    return w
+
+
+@njit(cache=True, nogil=True)
+def _weighted_impurity(s, criterion, params):
+    """Node weight times node impurity (gini, entropy in bits, variance) or, for the second-order
+    criterion, the regularised loss G w + (H + lambda) w^2 / 2 + alpha |w| at the leaf weight w."""
+    if criterion == CRITERION_GINI:
+        w = 0.0
+        sq = 0.0
+        for k in range(1, s.shape[0]):
+            w += s[k]
+            sq += s[k] * s[k]
+        if w <= 0.0:
+            return 0.0
+        return w - sq / w
+    if criterion == CRITERION_ENTROPY:
+        w = 0.0
+        acc = 0.0
+        for k in range(1, s.shape[0]):
+            c = s[k]
+            w += c
+            if c > 0.0:
+                acc += c * np.log(c)
+        if w <= 0.0:
+            return 0.0
+        return (w * np.log(w) - acc) / _LOG2
+    if criterion == CRITERION_SECOND_ORDER:
+        wt = _second_order_weight(s[1], s[2], params)
+        return s[1] * wt + 0.5 * (s[2] + params[PARAM_LAMBDA]) * wt * wt + params[PARAM_ALPHA] * abs(wt)
+    # squared_error / friedman_mse: sum w (y - mean)^2 = sum w y^2 - (sum w y)^2 / sum w
+    if s[1] <= 0.0:
+        return 0.0
+    return s[3] - s[2] * s[2] / s[1]
+
+
+@njit(cache=True, nogil=True)
+def _split_gain(left, right, parent, criterion, params):
+    """Gain of splitting `parent` into `left` + `right` (all sums vectors, see module doc).
+
+    friedman_mse ranks splits by Friedman's improvement w_l w_r (mean_l - mean_r)^2 / (w_l + w_r)
+    (eq. 35 of Friedman 2001); every other criterion by the decrease of weighted impurity."""
+    if criterion == CRITERION_FRIEDMAN_MSE:
+        wl = left[1]
+        wr = right[1]
+        if wl <= 0.0 or wr <= 0.0:
+            return -np.inf
+        diff = wr * left[2] - wl * right[2]
+        return diff * diff / (wl * wr * (wl + wr))
+    return (
+        _weighted_impurity(parent, criterion, params)
+        - _weighted_impurity(left, criterion, params)
+        - _weighted_impurity(right, criterion, params)
+    )
+
+
+def leaf_values(sums, criterion, params):
+    """Prediction value of every node from its sums (n_nodes, 1 + n_channels) -> (n_nodes, n_out).
+
+    Class fractions (classification), weighted mean (regression) or XGBoost's leaf weight."""
+    if criterion in (CRITERION_GINI, CRITERION_ENTROPY):
+        w = sums[:, 1:].sum(axis=1, keepdims=True)
+        return sums[:, 1:] / np.where(w > 0.0, w, 1.0)
+    if criterion == CRITERION_SECOND_ORDER:
+        out = np.empty((sums.shape[0], 1))
+        for i in range(sums.shape[0]):
+            out[i, 0] = _second_order_weight(sums[i, 1], sums[i, 2], params)
+        return out
+    w = sums[:, 1]
+    return (sums[:, 2] / np.where(w > 0.0, w, 1.0))[:, None]
+
+
+def node_impurities(sums, criterion, params):
+    """Impurity of every node (scikit-learn's tree_.impurity; for second order, the loss per unit
+    of hessian)."""
+    out = np.empty(sums.shape[0])
+    for i in range(sums.shape[0]):
+        w = _node_weight(sums[i], criterion)
+        out[i] = _weighted_impurity(sums[i], criterion, params) / w if w > 0.0 else 0.0
+    return out

@@ -1,0 +1,281 @@
+"""Grows one tree: the node loop, row partitioning and stopping rules.
+
+The estimators call `grow_tree` with binned X and per-sample channels; it returns a `Tree` with real
+thresholds. The node loop itself is one @njit kernel (`_grow`), not Python: a full-depth forest
+tree has ~10^4 nodes, and ~20 us of Python per node would cost more than the histograms. Nodes are
+expanded depth-first (a stack) or, with max_leaf_nodes, best-first (the pending leaf of largest
+gain). Each node owns a contiguous, ascending slice rows[start:end]; a split partitions it stably:
+
+    rows: [ .... node ................ ]  ->  [ .. left (ascending) .. | .. right (ascending) .. ]
+"""
+
+import time
+
+import numpy as np
+from numba import njit
+from numba.typed import List
+
+from ._criterion import _node_weight, _weighted_impurity
+from ._histogram import _build_histogram, _subtract_histograms
+from ._random import new_rng_state
+from ._splitter import _find_best_split
+from ._tree import Tree
+from ._types import (
+    CRITERION_SECOND_ORDER,
+    INDEX_DTYPE,
+    MISSING_BIN,
+    N_HIST_BINS,
+    TREE_LEAF,
+)
+
+# Impurity at or below this is a pure node (scikit-learn's EPSILON).
+_EPSILON = np.finfo(np.float64).eps
+# Nodes with fewer rows use sparse per-feature histograms instead of full ones: building and
+# scanning all 256 bins of every feature costs more than the rows themselves below this.
+_FULL_HISTOGRAM_MIN_ROWS = 256
+
+
+@njit(cache=True, nogil=True)
+def _partition(X_binned, rows, tmp, start, end, feature, split_bin, missing_left):
+    """Stable in-place partition of rows[start:end] (in/out) by the split; tmp (n_rows,) scratch.
+    Returns the first row position of the right child."""
+    n_left = start
+    n_right = 0
+    for i in range(start, end):
+        r = rows[i]
+        b = X_binned[r, feature]
+        goes_left = missing_left if b == MISSING_BIN else b <= split_bin
+        if goes_left:
+            rows[n_left] = r
+            n_left += 1
+        else:
+            tmp[n_right] = r
+            n_right += 1
+    for k in range(n_right):
+        rows[n_left + k] = tmp[k]
+    return n_left
+
+
+@njit(cache=True, nogil=True)
+def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion, params,
+          max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, min_gain,
+          max_leaf_nodes, random_splits, rng_state):
+    """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous).
+
+    X_binned (n_samples, n_features) uint8; stats (n_samples, C) float64 per-sample channels;
+    rows (n_rows,) int32 the rows in the tree (positive weight); pool (n_pool,) int32 features the
+    tree may use; max_features features drawn per node; max_leaf_nodes > 0 selects best-first.
+    A node is split when its best gain >= min_gain.
+    Returns node arrays: feature, bin, missing_left, left, right, sums (n_nodes, 1 + C), gain, depth.
+    """
+    n_rows = rows.shape[0]
+    n_slots = stats.shape[1] + 1
+    n_pool = pool.shape[0]
+    capacity = max(2 * n_rows - 1, 1)
+    if max_leaf_nodes > 0:
+        capacity = min(capacity, 2 * max_leaf_nodes - 1)
+    if max_depth < 31:
+        capacity = min(capacity, 2 ** (max_depth + 1) - 1)
+
+    start = np.empty(capacity, np.int64)
+    end = np.empty(capacity, np.int64)
+    depth = np.empty(capacity, np.int64)
+    sums = np.zeros((capacity, n_slots))
+    feature = np.full(capacity, TREE_LEAF, np.int32)
+    split_bin = np.zeros(capacity, np.int32)
+    missing_left = np.zeros(capacity, np.uint8)
+    left = np.full(capacity, TREE_LEAF, np.int32)
+    right = np.full(capacity, TREE_LEAF, np.int32)
+    gain = np.zeros(capacity)
+    cand_gain = np.full(capacity, -np.inf)
+    cand_meta = np.zeros((capacity, 3), np.int64)
+    cand_left = np.zeros((capacity, n_slots))
+
+    scratch_hist = np.zeros((N_HIST_BINS, n_slots))
+    touched = np.empty(N_HIST_BINS, np.int32)
+    codes = np.empty(N_HIST_BINS, np.int32)
+    pool_order = np.empty(n_pool, np.int32)
+    tmp = np.empty(n_rows, np.int32)
+    cum = np.empty(n_slots)
+    lbuf = np.empty(n_slots)
+    rbuf = np.empty(n_slots)
+    best_gain = np.empty(1)
+    best_meta = np.empty(3, np.int64)
+    best_left = np.empty(n_slots)
+
+    # Subtraction needs every node to see every pool feature; extra-trees never builds full ones.
+    use_subtraction = max_features >= n_pool and not random_splits
+    no_hist = np.zeros((0, 0, 0))
+    hists = List()
+
+    def evaluate(node, node_hist):
+        n = end[node] - start[node]
+        w = _node_weight(sums[node], criterion)
+        if (depth[node] >= max_depth or n < min_samples_split or n < 2 * min_samples_leaf
+                or w < 2.0 * min_weight_leaf):
+            return
+        if criterion != CRITERION_SECOND_ORDER:
+            if w <= 0.0 or _weighted_impurity(sums[node], criterion, params) / w <= _EPSILON:
+                return
+        _find_best_split(X_binned, stats, rows, start[node], end[node], sums[node], node_hist,
+                         pool, pool_order, max_features, representatives, criterion, params,
+                         min_samples_leaf, min_weight_leaf, random_splits, rng_state,
+                         scratch_hist, touched, codes, cum, lbuf, rbuf, best_gain, best_meta,
+                         best_left)
+        if best_meta[0] >= 0 and best_gain[0] >= min_gain:
+            cand_gain[node] = best_gain[0]
+            cand_meta[node, :] = best_meta
+            cand_left[node, :] = best_left
+
+    # Root.
+    start[0] = 0
+    end[0] = n_rows
+    depth[0] = 0
+    for i in range(n_rows):
+        r = rows[i]
+        sums[0, 0] += 1.0
+        for c in range(n_slots - 1):
+            sums[0, 1 + c] += stats[r, c]
+    root_hist = no_hist
+    if use_subtraction and n_rows >= _FULL_HISTOGRAM_MIN_ROWS:
+        root_hist = np.zeros((n_pool, N_HIST_BINS, n_slots))
+        _build_histogram(X_binned, stats, rows, 0, n_rows, pool, root_hist)
+    hists.append(root_hist)
+    evaluate(0, root_hist)
+    n_nodes = 1
+    n_leaves = 1
+    pending = np.empty(capacity, np.int64)
+    n_pending = 0
+    if cand_gain[0] > -np.inf:
+        pending[0] = 0
+        n_pending = 1
+
+    while n_pending > 0:
+        if max_leaf_nodes > 0:
+            if n_leaves >= max_leaf_nodes:
+                break
+            # Best-first: the pending leaf with the largest gain (first one on ties).
+            k_best = 0
+            for k in range(1, n_pending):
+                if cand_gain[pending[k]] > cand_gain[pending[k_best]]:
+                    k_best = k
+            node = pending[k_best]
+            for k in range(k_best, n_pending - 1):
+                pending[k] = pending[k + 1]
+        else:
+            node = pending[n_pending - 1]
+        n_pending -= 1
+
+        f = cand_meta[node, 0]
+        mid = _partition(X_binned, rows, tmp, start[node], end[node], f, cand_meta[node, 1],
+                         cand_meta[node, 2] == 1)
+        feature[node] = f
+        split_bin[node] = cand_meta[node, 1]
+        missing_left[node] = cand_meta[node, 2]
+        gain[node] = cand_gain[node]
+        l_node = n_nodes
+        r_node = n_nodes + 1
+        n_nodes += 2
+        n_leaves += 1
+        left[node] = l_node
+        right[node] = r_node
+        start[l_node] = start[node]
+        end[l_node] = mid
+        start[r_node] = mid
+        end[r_node] = end[node]
+        depth[l_node] = depth[node] + 1
+        depth[r_node] = depth[node] + 1
+        sums[l_node, :] = cand_left[node]
+        for c in range(n_slots):
+            sums[r_node, c] = sums[node, c] - cand_left[node, c]
+        # Counts are exact: take the right child's from the partition, not a float difference.
+        sums[r_node, 0] = end[r_node] - start[r_node]
+
+        l_hist = no_hist
+        r_hist = no_hist
+        parent_hist = hists[node]
+        n_l = mid - start[node]
+        n_r = end[node] - mid
+        if parent_hist.shape[0] > 0 and max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS:
+            small_hist = np.zeros_like(parent_hist)
+            big_hist = np.empty_like(parent_hist)
+            if n_l <= n_r:
+                _build_histogram(X_binned, stats, rows, start[l_node], end[l_node], pool,
+                                 small_hist)
+                l_hist = small_hist
+                r_hist = big_hist
+            else:
+                _build_histogram(X_binned, stats, rows, start[r_node], end[r_node], pool,
+                                 small_hist)
+                l_hist = big_hist
+                r_hist = small_hist
+            _subtract_histograms(parent_hist, small_hist, big_hist)
+        hists[node] = no_hist
+        hists.append(l_hist)
+        hists.append(r_hist)
+        evaluate(l_node, l_hist)
+        evaluate(r_node, r_hist)
+        # Right pushed first so the left child is expanded first (depth-first order).
+        if cand_gain[r_node] > -np.inf:
+            pending[n_pending] = r_node
+            n_pending += 1
+        else:
+            hists[r_node] = no_hist
+        if cand_gain[l_node] > -np.inf:
+            pending[n_pending] = l_node
+            n_pending += 1
+        else:
+            hists[l_node] = no_hist
+
+    return (feature[:n_nodes].copy(), split_bin[:n_nodes].copy(), missing_left[:n_nodes].copy(),
+            left[:n_nodes].copy(), right[:n_nodes].copy(), sums[:n_nodes].copy(),
+            gain[:n_nodes].copy(), depth[:n_nodes].copy())
+
+
+def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_depth=None,
+              min_samples_split=2, min_samples_leaf=1, min_weight_leaf=0.0, min_gain=0.0,
+              max_features=None, feature_pool=None, max_leaf_nodes=None, splitter="best",
+              seed=0):
+    """Grow one tree and return it as a `Tree` with real-valued thresholds.
+
+    Parameters
+    ----------
+    X_binned : ndarray (n_samples, n_features) uint8, from ``bin_mapper.transform``.
+    stats : ndarray (n_samples, C) float64, per-sample channels for ``criterion`` (see
+        _criterion.py); sample weights already multiplied in.
+    rows : ndarray of int, the rows the tree is grown on (positive weight only).
+    bin_mapper : fitted BinMapper, whose edges become the thresholds.
+    criterion : int, one of the CRITERION_* ids.
+    params : float64 array of second-order parameters (lambda, alpha, max_delta_step) or None.
+    min_gain : float, a node splits when its best gain (weighted impurity decrease) >= min_gain.
+    max_features : int, features drawn per node (None: all of the pool).
+    feature_pool : int array, the features this tree may use (None: all).
+    max_leaf_nodes : int or None, best-first growth with at most this many leaves when set.
+    splitter : "best" or "random" (extra-trees thresholds).
+    seed : int, seeds the tree's own random stream.
+    """
+    n_features = X_binned.shape[1]
+    pool = (np.arange(n_features, dtype=INDEX_DTYPE) if feature_pool is None
+            else np.asarray(feature_pool, dtype=INDEX_DTYPE))
+    if params is None:
+        params = np.zeros(3)
+    rows = np.array(rows, dtype=INDEX_DTYPE)
+    t0 = time.perf_counter()
+    feature, split_bin, missing_left, left, right, sums, gain, depth = _grow(
+        X_binned, np.ascontiguousarray(stats, dtype=np.float64), rows, pool,
+        len(pool) if max_features is None else int(max_features),
+        bin_mapper.representatives_, criterion, np.asarray(params, dtype=np.float64),
+        np.iinfo(np.int64).max if max_depth is None else int(max_depth),
+        int(min_samples_split), int(min_samples_leaf), float(min_weight_leaf), float(min_gain),
+        -1 if max_leaf_nodes is None else int(max_leaf_nodes), splitter == "random",
+        new_rng_state(seed))
+    is_split = left != TREE_LEAF
+    threshold = np.full(len(feature), -2.0)
+    for node in np.flatnonzero(is_split):
+        b = split_bin[node]
+        edges = bin_mapper.bin_thresholds_[feature[node]]
+        threshold[node] = np.inf if b == MISSING_BIN or b >= len(edges) else edges[b]
+    tree = Tree.from_arrays(feature, threshold, missing_left, left, right, sums, gain, depth,
+                            criterion, params)
+    tree.total_grow_time = time.perf_counter() - t0
+    return tree

@@ -1,0 +1,113 @@
+"""Histogram kernels: per (feature, bin) sums of a node's per-sample channels.
+
+Called by the split search for every node. A histogram is float64 (n_features, N_HIST_BINS, 1 + C):
+channel 0 counts rows, channels 1..C sum `stats` (see _criterion.py for what they hold). Two ways to
+get one: build it from the node's rows, or, for the larger child, subtract the smaller child's
+histogram from the parent's (LightGBM's trick), which halves the row passes.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._types import MISSING_BIN, N_HIST_BINS
+
+
+@njit(cache=True, nogil=True)
+def _build_histogram(X_binned, stats, rows, start, end, features, hist):
+    """Accumulate the histograms of `features` over rows[start:end].
+
+    X_binned (n_samples, n_features) uint8  (in)
+    stats    (n_samples, C) float64         (in)  per-sample channels
+    rows     (n_rows,) int32                (in)  node rows are rows[start:end]
+    features (n_hist_features,) int32       (in)  feature of each histogram slot
+    hist     (n_hist_features, 256, 1 + C)  (in/out) zeroed by the caller, accumulated into
+    """
+    n_channels = stats.shape[1]
+    # Row-outer: a node's rows are ascending, so each row's codes are one cache line.
+    for i in range(start, end):
+        r = rows[i]
+        for j in range(features.shape[0]):
+            b = X_binned[r, features[j]]
+            hist[j, b, 0] += 1.0
+            for c in range(n_channels):
+                hist[j, b, 1 + c] += stats[r, c]
+
+
+def _build_histogram_naive(X_binned, stats, rows, features):
+    """Reference for tests: np.add.at over the node's rows, one feature at a time."""
+    n_channels = stats.shape[1]
+    hist = np.zeros((len(features), N_HIST_BINS, 1 + n_channels))
+    values = np.hstack([np.ones((len(rows), 1)), stats[rows]])
+    for j, f in enumerate(features):
+        np.add.at(hist[j], X_binned[rows, f], values)
+    return hist
+
+
+@njit(cache=True, nogil=True)
+def _build_feature_histogram_sparse(X_binned, stats, rows, start, end, feature, hist_f, touched):
+    """One feature's histogram, recording which bins were touched so that small nodes neither
+    scan nor clear all 256 bins.
+
+    hist_f  (256, 1 + C) float64 (in/out) all zero on entry
+    touched (256,) int32         (out)    touched[:n_touched] = bins hit, in first-hit order
+    Returns n_touched.
+    """
+    n_channels = stats.shape[1]
+    n_touched = 0
+    for i in range(start, end):
+        r = rows[i]
+        b = X_binned[r, feature]
+        if hist_f[b, 0] == 0.0:
+            touched[n_touched] = b
+            n_touched += 1
+        hist_f[b, 0] += 1.0
+        for c in range(n_channels):
+            hist_f[b, 1 + c] += stats[r, c]
+    return n_touched
+
+
+@njit(cache=True, nogil=True)
+def _clear_touched(hist_f, touched, n_touched):
+    """Zero the bins a sparse build touched (hist_f in/out, touched (in))."""
+    for k in range(n_touched):
+        hist_f[touched[k], :] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def _subtract_histograms(parent, child, sibling):
+    """sibling = parent - child, all (n_hist_features, 256, 1 + C) float64 (sibling: out)."""
+    p = parent.reshape(-1)
+    c = child.reshape(-1)
+    s = sibling.reshape(-1)
+    for i in range(p.shape[0]):
+        s[i] = p[i] - c[i]
+
+
+@njit(cache=True, nogil=True)
+def _present_bins(hist_f, touched, n_touched, codes):
+    """Ascending non-missing codes with rows in them, and whether the missing bin has rows.
+
+    hist_f  (256, 1 + C) (in); touched (256,) int32 (in/out, sorted in place when used)
+    n_touched: bins listed in touched, or -1 when unknown (a full histogram)
+    codes   (256,) int32 (out) codes[:n_present]
+    Returns (n_present, has_missing).
+    """
+    n_present = 0
+    if n_touched < 0 or n_touched > 32:
+        for b in range(MISSING_BIN):
+            if hist_f[b, 0] > 0.0:
+                codes[n_present] = b
+                n_present += 1
+    else:
+        # Few bins: insertion sort of the touched list beats scanning 255 bins.
+        for k in range(n_touched):
+            b = touched[k]
+            if b == MISSING_BIN:
+                continue
+            pos = n_present
+            while pos > 0 and codes[pos - 1] > b:
+                codes[pos] = codes[pos - 1]
+                pos -= 1
+            codes[pos] = b
+            n_present += 1
+    return n_present, hist_f[MISSING_BIN, 0] > 0.0

@@ -1,0 +1,45 @@
+"""Explicit-state random numbers for the kernels (splitmix64).
+
+Every tree gets its own state, seeded from the estimator's random_state, and passes it through the
+kernels: results never depend on which thread grows which tree (the umap/pynndescent pattern).
+"""
+
+import numpy as np
+from numba import njit
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+# Shifts as uint64: Numba turns uint64 op int64 into float64.
+_S11 = np.uint64(11)
+_S27 = np.uint64(27)
+_S30 = np.uint64(30)
+_S31 = np.uint64(31)
+_INV_2_53 = 1.0 / 9007199254740992.0
+
+
+def new_rng_state(seed):
+    """A one-element uint64 state array for the kernels, from an integer seed."""
+    return np.array([np.uint64(seed) * np.uint64(2654435761) + _GOLDEN], dtype=np.uint64)
+
+
+@njit(cache=True, nogil=True)
+def _next_uint64(state):
+    """Advance state (in/out, uint64[1]) and return 64 random bits."""
+    state[0] += _GOLDEN
+    z = state[0]
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True, nogil=True)
+def _uniform(state):
+    """A float64 uniform on [0, 1)."""
+    return float(_next_uint64(state) >> _S11) * _INV_2_53
+
+
+@njit(cache=True, nogil=True)
+def _randint(state, low, high):
+    """An integer uniform on [low, high); high > low."""
+    return low + int(_uniform(state) * (high - low))

@@ -1,0 +1,200 @@
+"""Best split of one node: draw features, get each one's histogram, scan its bins.
+
+Called by the grower (_grower.py) once per node. Every candidate "code <= b goes left" is tried with
+the missing bin on the right and on the left; the better direction is the learned default for NaN.
+The best split is kept in small OUT arrays:
+
+    best_gain (1,) float64       gain of the best split so far (-inf: none)
+    best_meta (3,) int64         feature, bin b (MISSING_BIN: every non-missing value left),
+                                 missing_left (0/1)
+    best_left (1 + C,) float64   sums of the left child
+"""
+
+import numpy as np
+from numba import njit
+
+from ._criterion import _node_weight, _split_gain
+from ._histogram import _build_feature_histogram_sparse, _clear_touched, _present_bins
+from ._random import _randint, _uniform
+from ._types import MISSING_BIN
+
+
+@njit(cache=True, nogil=True)
+def _consider(left, node_sums, right, criterion, params, min_samples_leaf, min_weight_leaf,
+              feature, b, missing_left, best_gain, best_meta, best_left):
+    """Score the candidate with left sums `left` (in); keep it when strictly better (ties keep the
+    first candidate, scikit-learn's rule)."""
+    for c in range(left.shape[0]):
+        right[c] = node_sums[c] - left[c]
+    if left[0] < min_samples_leaf or right[0] < min_samples_leaf:
+        return
+    if (_node_weight(left, criterion) < min_weight_leaf
+            or _node_weight(right, criterion) < min_weight_leaf):
+        return
+    gain = _split_gain(left, right, node_sums, criterion, params)
+    if gain > best_gain[0]:
+        best_gain[0] = gain
+        best_meta[0] = feature
+        best_meta[1] = b
+        if missing_left < 0:
+            # No NaN in this node: NaN at predict time goes to the child with more rows.
+            best_meta[2] = 1 if left[0] >= right[0] else 0
+        else:
+            best_meta[2] = missing_left
+        best_left[:] = left
+
+
+@njit(cache=True, nogil=True)
+def _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion, params,
+                  min_samples_leaf, min_weight_leaf, feature, cum, left, right,
+                  best_gain, best_meta, best_left):
+    """Exhaustive scan of one feature's present bins (histogram in, best_* in/out)."""
+    cum[:] = 0.0
+    missing = hist_f[MISSING_BIN]
+    for idx in range(n_present):
+        b = codes[idx]
+        for c in range(cum.shape[0]):
+            cum[c] += hist_f[b, c]
+        last = idx == n_present - 1
+        if last and not has_missing:
+            break
+        split_bin = MISSING_BIN if last else b
+        if has_missing:
+            _consider(cum, node_sums, right, criterion, params, min_samples_leaf, min_weight_leaf,
+                      feature, split_bin, 0, best_gain, best_meta, best_left)
+            if not last:
+                for c in range(cum.shape[0]):
+                    left[c] = cum[c] + missing[c]
+                _consider(left, node_sums, right, criterion, params, min_samples_leaf,
+                          min_weight_leaf, feature, b, 1, best_gain, best_meta, best_left)
+        else:
+            _consider(cum, node_sums, right, criterion, params, min_samples_leaf, min_weight_leaf,
+                      feature, split_bin, -1, best_gain, best_meta, best_left)
+
+
+@njit(cache=True, nogil=True)
+def _random_split_feature(hist_f, codes, n_present, has_missing, node_sums, representatives_f,
+                          criterion, params, min_samples_leaf, min_weight_leaf, feature, rng_state,
+                          cum, left, right, best_gain, best_meta, best_left):
+    """Extra-trees: one threshold drawn uniformly between the node's smallest and largest value
+    (bin representatives), both NaN directions tried. With one present value and NaN, the split
+    is non-missing vs missing."""
+    if n_present >= 2:
+        low = representatives_f[codes[0]]
+        high = representatives_f[codes[n_present - 1]]
+        t = low + _uniform(rng_state) * (high - low)
+        cut = 0
+        while cut < n_present - 2 and representatives_f[codes[cut + 1]] <= t:
+            cut += 1
+    else:
+        cut = 0
+    cum[:] = 0.0
+    for idx in range(cut + 1):
+        for c in range(cum.shape[0]):
+            cum[c] += hist_f[codes[idx], c]
+    split_bin = MISSING_BIN if cut == n_present - 1 else codes[cut]
+    if has_missing:
+        _consider(cum, node_sums, right, criterion, params, min_samples_leaf, min_weight_leaf,
+                  feature, split_bin, 0, best_gain, best_meta, best_left)
+        if split_bin != MISSING_BIN:
+            for c in range(cum.shape[0]):
+                left[c] = cum[c] + hist_f[MISSING_BIN, c]
+            _consider(left, node_sums, right, criterion, params, min_samples_leaf,
+                      min_weight_leaf, feature, split_bin, 1, best_gain, best_meta, best_left)
+    else:
+        _consider(cum, node_sums, right, criterion, params, min_samples_leaf, min_weight_leaf,
+                  feature, split_bin, -1, best_gain, best_meta, best_left)
+
+
+@njit(cache=True, nogil=True)
+def _find_best_split(X_binned, stats, rows, start, end, node_sums, node_hist, pool, pool_order,
+                     max_features, representatives, criterion, params, min_samples_leaf,
+                     min_weight_leaf, random_splits, rng_state, scratch_hist, touched, codes, cum,
+                     left, right, best_gain, best_meta, best_left):
+    """Best split of the node rows[start:end] over features drawn from `pool`.
+
+    node_hist  (len(pool), 256, 1 + C) or (0, 0, 0): the node's full histogram when the grower
+               keeps one (subtraction mode), else each drawn feature gets a sparse histogram.
+    pool       (n_pool,) int32 candidate features; pool_order (n_pool,) int32 scratch
+    Features are drawn without replacement until max_features were visited and at least one of
+    them is not constant in the node (scikit-learn's rule). best_* (out), see module doc.
+    """
+    best_gain[0] = -np.inf
+    best_meta[0] = -1
+    n_pool = pool.shape[0]
+    for i in range(n_pool):
+        pool_order[i] = i
+    use_full = node_hist.shape[0] > 0
+    n_visited = 0
+    n_nonconstant = 0
+    i = 0
+    while i < n_pool and (n_visited < max_features or n_nonconstant == 0):
+        j = _randint(rng_state, i, n_pool)
+        pos = pool_order[j]
+        pool_order[j] = pool_order[i]
+        pool_order[i] = pos
+        i += 1
+        n_visited += 1
+        feature = pool[pos]
+        if use_full:
+            hist_f = node_hist[pos]
+            n_touched = -1
+        else:
+            hist_f = scratch_hist
+            n_touched = _build_feature_histogram_sparse(
+                X_binned, stats, rows, start, end, feature, hist_f, touched)
+        n_present, has_missing = _present_bins(hist_f, touched, n_touched, codes)
+        if n_present + (1 if has_missing else 0) > 1:
+            n_nonconstant += 1
+            if random_splits:
+                _random_split_feature(hist_f, codes, n_present, has_missing, node_sums,
+                                      representatives[feature], criterion, params,
+                                      min_samples_leaf, min_weight_leaf, feature, rng_state, cum,
+                                      left, right, best_gain, best_meta, best_left)
+            else:
+                _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion, params,
+                              min_samples_leaf, min_weight_leaf, feature, cum, left, right,
+                              best_gain, best_meta, best_left)
+        if not use_full:
+            _clear_touched(hist_f, touched, n_touched)
+
+
+def _find_best_split_naive(X_binned, stats, rows, features, criterion, params, min_samples_leaf,
+                           min_weight_leaf):
+    """Reference for tests: every (feature, threshold bin, NaN side) by brute force in NumPy.
+
+    Returns (gain, feature, bin, missing_left) of the best split over `features` in the given
+    order, bins ascending, NaN right before NaN left; gain -inf when there is none."""
+    from ._criterion import _node_weight as weight, _split_gain as split_gain
+
+    values = np.hstack([np.ones((len(rows), 1)), stats[rows]])
+    node = values.sum(axis=0)
+    best = (-np.inf, -1, -1, -1)
+    for f in features:
+        codes = X_binned[rows, f]
+        is_missing = codes == MISSING_BIN
+        present = np.unique(codes[~is_missing])
+        if len(present) + int(is_missing.any()) < 2:
+            continue
+        for idx, b in enumerate(present):
+            last = idx == len(present) - 1
+            if last and not is_missing.any():
+                break
+            split_bin = MISSING_BIN if last else b
+            sides = [0, 1] if is_missing.any() and not last else [0]
+            for missing_left in sides:
+                goes_left = (codes <= b) & ~is_missing
+                if missing_left:
+                    goes_left |= is_missing
+                lsum = values[goes_left].sum(axis=0)
+                rsum = node - lsum
+                if lsum[0] < min_samples_leaf or rsum[0] < min_samples_leaf:
+                    continue
+                if (weight(lsum, criterion) < min_weight_leaf
+                        or weight(rsum, criterion) < min_weight_leaf):
+                    continue
+                gain = split_gain(lsum, rsum, node, criterion, params)
+                if gain > best[0]:
+                    direction = missing_left if is_missing.any() else int(lsum[0] >= rsum[0])
+                    best = (gain, int(f), int(split_bin), direction)
+    return best

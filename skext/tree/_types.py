@@ -1,0 +1,55 @@
+"""Every dtype and record layout of the tree engine, each with its reason.
+
+Imported by the kernels (binning, histogram, split, grow, predict) and by the plain-Python layers
+that allocate their buffers, so a layout change happens in one place.
+"""
+
+import numpy as np
+
+# Binned feature codes: one byte per cell keeps X_binned (n_samples x n_features, row-major so a
+# node's rows are read one cache line each) small enough to stay cache-resident.
+X_BINNED_DTYPE = np.uint8
+# Code reserved for NaN. Real values use codes 0 .. max_bins - 1 <= 254.
+MISSING_BIN = 255
+# Histogram width: every code, the missing one included.
+N_HIST_BINS = 256
+# Largest number of non-missing bins a feature may have.
+MAX_BINS = 255
+
+# Per-sample channels and every sum of them (histograms, node sums): float64, as scikit-learn's
+# HistGradientBoosting does for its sums, so a sum barely depends on the order of its terms and
+# row counts (channel 0) stay exact integers.
+STATS_DTYPE = np.float64
+# Row indices and node indices.
+INDEX_DTYPE = np.int32
+# Thresholds are real values taken from the bin edges, so prediction needs no binner.
+THRESHOLD_DTYPE = np.float64
+
+# Marker for "no child" in left/right and "no feature" in feature, as scikit-learn's TREE_LEAF.
+TREE_LEAF = -1
+
+# One tree node for prediction: the fields a traversal reads, in one 24-byte record so one cache
+# line holds them (a packed forest of deep trees is memory-bound at predict time).
+NODE_DTYPE = np.dtype(
+    [
+        ("threshold", np.float64),
+        ("feature", np.int32),
+        ("left", np.int32),
+        ("right", np.int32),
+        ("missing_left", np.uint8),
+    ],
+    align=True,
+)
+
+# Criterion ids shared by the split kernels (_criterion.py) and the estimators.
+CRITERION_GINI = 0
+CRITERION_ENTROPY = 1
+CRITERION_SQUARED_ERROR = 2
+CRITERION_FRIEDMAN_MSE = 3
+CRITERION_SECOND_ORDER = 4
+
+# Second-order (XGBoost) regularisation parameters, packed in one float64 array for the kernels.
+PARAM_LAMBDA = 0
+PARAM_ALPHA = 1
+PARAM_MAX_DELTA_STEP = 2
+N_CRITERION_PARAMS = 3
