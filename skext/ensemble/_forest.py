@@ -342,7 +342,8 @@ class ForestClassifier(ClassifierMixin, BaseForest):
 
     def predict(self, X):
         """Class of highest mean probability."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class ForestRegressor(RegressorMixin, BaseForest):

@@ -193,7 +193,8 @@ class BaseDecisionTree(BaseEstimator):
 
     def apply(self, X):
         """Index of the leaf each sample ends up in, shape (n_samples,)."""
-        return self.tree_.apply(self._validate_X_predict(X)).astype(np.intp)
+        X = self._validate_X_predict(X)
+        return self.tree_.apply(X).astype(np.intp)
 
     def get_depth(self):
         """Depth of the tree (a lone root has depth 0)."""
@@ -292,7 +293,8 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
 
     def predict_proba(self, X):
         """Class probabilities: the weighted class fractions of each sample's leaf."""
-        return self.tree_.predict(self._validate_X_predict(X))
+        X = self._validate_X_predict(X)
+        return self.tree_.predict(X)
 
     def predict_log_proba(self, X):
         """Logarithm of predict_proba."""
@@ -301,7 +303,8 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
 
     def predict(self, X):
         """Most probable class of each sample."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
@@ -349,4 +352,5 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
 
     def predict(self, X):
         """Mean target of each sample's leaf."""
-        return self.tree_.predict(self._validate_X_predict(X))[:, 0]
+        X = self._validate_X_predict(X)
+        return self.tree_.predict(X)[:, 0]

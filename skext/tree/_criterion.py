@@ -36,7 +36,7 @@ def n_channels(criterion, n_classes=1):
     return 3
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _node_weight(s, criterion):
     """Weight that min_weight_leaf / min_child_weight bound: sum of w, or of h (second order)."""
     if criterion == CRITERION_GINI or criterion == CRITERION_ENTROPY:
@@ -126,6 +126,34 @@ def _split_gain(left, right, parent, criterion, params):
     )
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _children_score(left, right, criterion, params):
+    """What split search maximises: the children's part of the gain. Equal to
+    -(weighted_impurity(left) + weighted_impurity(right)) up to terms that depend on the parent
+    only (friedman_mse: Friedman's improvement), without evaluating the parent per candidate."""
+    if criterion == CRITERION_GINI:
+        wl = 0.0
+        sql = 0.0
+        wr = 0.0
+        sqr = 0.0
+        for k in range(1, left.shape[0]):
+            wl += left[k]
+            sql += left[k] * left[k]
+            wr += right[k]
+            sqr += right[k] * right[k]
+        return sql / wl + sqr / wr
+    if criterion == CRITERION_FRIEDMAN_MSE:
+        wl = left[1]
+        wr = right[1]
+        diff = wr * left[2] - wl * right[2]
+        return diff * diff / (wl * wr * (wl + wr))
+    if criterion == CRITERION_ENTROPY or criterion == CRITERION_SECOND_ORDER:
+        return -(_weighted_impurity(left, criterion, params)
+                 + _weighted_impurity(right, criterion, params))
+    # squared_error: sum w y^2 cancels with the parent's.
+    return left[2] * left[2] / left[1] + right[2] * right[2] / right[1]
+
+
 def leaf_values(sums, criterion, params):
     """Prediction value of every node from its sums (n_nodes, 1 + n_channels) -> (n_nodes, n_out).
 
@@ -142,11 +170,11 @@ def leaf_values(sums, criterion, params):
     return (sums[:, 2] / np.where(w > 0.0, w, 1.0))[:, None]
 
 
-def node_impurities(sums, criterion, params):
-    """Impurity of every node (scikit-learn's tree_.impurity; for second order, the loss per unit
-    of hessian)."""
-    out = np.empty(sums.shape[0])
+@njit(cache=True, nogil=True)
+def _node_weights_and_impurities(sums, criterion, params, weights, impurities):
+    """Per node (sums (n_nodes, 1 + C) in): weight (out) and impurity (out; scikit-learn's
+    tree_.impurity, for second order the loss per unit of hessian)."""
     for i in range(sums.shape[0]):
         w = _node_weight(sums[i], criterion)
-        out[i] = _weighted_impurity(sums[i], criterion, params) / w if w > 0.0 else 0.0
-    return out
+        weights[i] = w
+        impurities[i] = _weighted_impurity(sums[i], criterion, params) / w if w > 0.0 else 0.0

@@ -4,9 +4,11 @@ The estimators call `grow_tree` with binned X and per-sample channels; it return
 thresholds. The node loop itself is one @njit kernel (`_grow`), not Python: a full-depth forest
 tree has ~10^4 nodes, and ~20 us of Python per node would cost more than the histograms. Nodes are
 expanded depth-first (a stack) or, with max_leaf_nodes, best-first (the pending leaf of largest
-gain). Each node owns a contiguous, ascending slice rows[start:end]; a split partitions it stably:
+gain). Each node owns a contiguous slice start:end of three node-ordered arrays, the row ids, a
+copy of their binned codes and a copy of their channels; a split partitions all three stably, so
+histogram passes read memory sequentially:
 
-    rows: [ .... node ................ ]  ->  [ .. left (ascending) .. | .. right (ascending) .. ]
+    rows / X_node / stats_node: [ .... node ........ ]  ->  [ .. left .. | .. right .. ]
 """
 
 import time
@@ -23,6 +25,7 @@ from ._tree import Tree
 from ._types import (
     CRITERION_SECOND_ORDER,
     INDEX_DTYPE,
+    MAX_BINS,
     MISSING_BIN,
     N_HIST_BINS,
     TREE_LEAF,
@@ -36,23 +39,38 @@ _FULL_HISTOGRAM_MIN_ROWS = 256
 
 
 @njit(cache=True, nogil=True)
-def _partition(X_binned, rows, tmp, start, end, feature, split_bin, missing_left):
-    """Stable in-place partition of rows[start:end] (in/out) by the split; tmp (n_rows,) scratch.
-    Returns the first row position of the right child."""
+def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end, feature,
+               split_bin, missing_left):
+    """Stable in-place partition of the node start:end of rows, X_node and stats_node (in/out)
+    by the split; tmp_* are scratch of the same shapes. Returns where the right child starts."""
     n_left = start
     n_right = 0
+    n_features = X_node.shape[1]
+    n_channels = stats_node.shape[1]
     for i in range(start, end):
-        r = rows[i]
-        b = X_binned[r, feature]
+        b = X_node[i, feature]
         goes_left = missing_left if b == MISSING_BIN else b <= split_bin
         if goes_left:
-            rows[n_left] = r
+            if n_left != i:
+                rows[n_left] = rows[i]
+                for f in range(n_features):
+                    X_node[n_left, f] = X_node[i, f]
+                for c in range(n_channels):
+                    stats_node[n_left, c] = stats_node[i, c]
             n_left += 1
         else:
-            tmp[n_right] = r
+            tmp_rows[n_right] = rows[i]
+            for f in range(n_features):
+                tmp_X[n_right, f] = X_node[i, f]
+            for c in range(n_channels):
+                tmp_stats[n_right, c] = stats_node[i, c]
             n_right += 1
     for k in range(n_right):
-        rows[n_left + k] = tmp[k]
+        rows[n_left + k] = tmp_rows[k]
+        for f in range(n_features):
+            X_node[n_left + k, f] = tmp_X[k, f]
+        for c in range(n_channels):
+            stats_node[n_left + k, c] = tmp_stats[k, c]
     return n_left
 
 
@@ -95,7 +113,15 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion,
     touched = np.empty(N_HIST_BINS, np.int32)
     codes = np.empty(N_HIST_BINS, np.int32)
     pool_order = np.empty(n_pool, np.int32)
-    tmp = np.empty(n_rows, np.int32)
+    # Node-ordered copies of the tree's rows (see module doc) and the partition's scratch.
+    X_node = np.empty((n_rows, X_binned.shape[1]), np.uint8)
+    stats_node = np.empty((n_rows, n_slots - 1))
+    for i in range(n_rows):
+        X_node[i, :] = X_binned[rows[i]]
+        stats_node[i, :] = stats[rows[i]]
+    tmp_rows = np.empty(n_rows, np.int32)
+    tmp_X = np.empty_like(X_node)
+    tmp_stats = np.empty_like(stats_node)
     cum = np.empty(n_slots)
     lbuf = np.empty(n_slots)
     rbuf = np.empty(n_slots)
@@ -117,7 +143,7 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion,
         if criterion != CRITERION_SECOND_ORDER:
             if w <= 0.0 or _weighted_impurity(sums[node], criterion, params) / w <= _EPSILON:
                 return
-        _find_best_split(X_binned, stats, rows, start[node], end[node], sums[node], node_hist,
+        _find_best_split(X_node, stats_node, start[node], end[node], sums[node], node_hist,
                          pool, pool_order, max_features, representatives, criterion, params,
                          min_samples_leaf, min_weight_leaf, random_splits, rng_state,
                          scratch_hist, touched, codes, cum, lbuf, rbuf, best_gain, best_meta,
@@ -132,14 +158,13 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion,
     end[0] = n_rows
     depth[0] = 0
     for i in range(n_rows):
-        r = rows[i]
         sums[0, 0] += 1.0
         for c in range(n_slots - 1):
-            sums[0, 1 + c] += stats[r, c]
+            sums[0, 1 + c] += stats_node[i, c]
     root_hist = no_hist
     if use_subtraction and n_rows >= _FULL_HISTOGRAM_MIN_ROWS:
         root_hist = np.zeros((n_pool, N_HIST_BINS, n_slots))
-        _build_histogram(X_binned, stats, rows, 0, n_rows, pool, root_hist)
+        _build_histogram(X_node, stats_node, 0, n_rows, pool, root_hist)
     hists.append(root_hist)
     evaluate(0, root_hist)
     n_nodes = 1
@@ -167,8 +192,8 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion,
         n_pending -= 1
 
         f = cand_meta[node, 0]
-        mid = _partition(X_binned, rows, tmp, start[node], end[node], f, cand_meta[node, 1],
-                         cand_meta[node, 2] == 1)
+        mid = _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start[node],
+                         end[node], f, cand_meta[node, 1], cand_meta[node, 2] == 1)
         feature[node] = f
         split_bin[node] = cand_meta[node, 1]
         missing_left[node] = cand_meta[node, 2]
@@ -200,12 +225,12 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion,
             small_hist = np.zeros_like(parent_hist)
             big_hist = np.empty_like(parent_hist)
             if n_l <= n_r:
-                _build_histogram(X_binned, stats, rows, start[l_node], end[l_node], pool,
+                _build_histogram(X_node, stats_node, start[l_node], end[l_node], pool,
                                  small_hist)
                 l_hist = small_hist
                 r_hist = big_hist
             else:
-                _build_histogram(X_binned, stats, rows, start[r_node], end[r_node], pool,
+                _build_histogram(X_node, stats_node, start[r_node], end[r_node], pool,
                                  small_hist)
                 l_hist = big_hist
                 r_hist = small_hist
@@ -269,12 +294,11 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
         int(min_samples_split), int(min_samples_leaf), float(min_weight_leaf), float(min_gain),
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), splitter == "random",
         new_rng_state(seed))
+    # Bin b -> its upper edge; MISSING_BIN (every non-missing value left) -> +inf. edges_ is
+    # padded with +inf, so a clipped index past a feature's last edge reads +inf too.
     is_split = left != TREE_LEAF
-    threshold = np.full(len(feature), -2.0)
-    for node in np.flatnonzero(is_split):
-        b = split_bin[node]
-        edges = bin_mapper.bin_thresholds_[feature[node]]
-        threshold[node] = np.inf if b == MISSING_BIN or b >= len(edges) else edges[b]
+    edges = bin_mapper.edges_[np.where(is_split, feature, 0), np.minimum(split_bin, MAX_BINS - 1)]
+    threshold = np.where(is_split & (split_bin != MISSING_BIN), edges, np.inf)
     tree = Tree.from_arrays(feature, threshold, missing_left, left, right, sums, gain, depth,
                             criterion, params)
     tree.total_grow_time = time.perf_counter() - t0

@@ -4,6 +4,10 @@ Called by the split search for every node. A histogram is float64 (n_features, N
 channel 0 counts rows, channels 1..C sum `stats` (see _criterion.py for what they hold). Two ways to
 get one: build it from the node's rows, or, for the larger child, subtract the smaller child's
 histogram from the parent's (LightGBM's trick), which halves the row passes.
+
+The kernels read node-ordered copies of the data (the grower keeps X_binned and stats permuted so
+that every node's rows are one contiguous block [start, end)): every pass is sequential, where an
+index indirection would miss the cache on every row.
 """
 
 import numpy as np
@@ -13,28 +17,26 @@ from ._types import MISSING_BIN, N_HIST_BINS
 
 
 @njit(cache=True, nogil=True)
-def _build_histogram(X_binned, stats, rows, start, end, features, hist):
-    """Accumulate the histograms of `features` over rows[start:end].
+def _build_histogram(X_node, stats_node, start, end, features, hist):
+    """Accumulate the histograms of `features` over the rows start:end.
 
-    X_binned (n_samples, n_features) uint8  (in)
-    stats    (n_samples, C) float64         (in)  per-sample channels
-    rows     (n_rows,) int32                (in)  node rows are rows[start:end]
-    features (n_hist_features,) int32       (in)  feature of each histogram slot
-    hist     (n_hist_features, 256, 1 + C)  (in/out) zeroed by the caller, accumulated into
+    X_node     (n_rows, n_features) uint8  (in)  binned rows in node order
+    stats_node (n_rows, C) float64         (in)  per-sample channels in node order
+    features   (n_hist_features,) int32    (in)  feature of each histogram slot
+    hist       (n_hist_features, 256, 1 + C) (in/out) zeroed by the caller, accumulated into
     """
-    n_channels = stats.shape[1]
-    # Row-outer: a node's rows are ascending, so each row's codes are one cache line.
+    n_channels = stats_node.shape[1]
+    # Row-outer: each row's codes are one cache line, read once for every feature.
     for i in range(start, end):
-        r = rows[i]
         for j in range(features.shape[0]):
-            b = X_binned[r, features[j]]
+            b = X_node[i, features[j]]
             hist[j, b, 0] += 1.0
             for c in range(n_channels):
-                hist[j, b, 1 + c] += stats[r, c]
+                hist[j, b, 1 + c] += stats_node[i, c]
 
 
 def _build_histogram_naive(X_binned, stats, rows, features):
-    """Reference for tests: np.add.at over the node's rows, one feature at a time."""
+    """Reference for tests: np.add.at over the rows `rows` of X_binned, one feature at a time."""
     n_channels = stats.shape[1]
     hist = np.zeros((len(features), N_HIST_BINS, 1 + n_channels))
     values = np.hstack([np.ones((len(rows), 1)), stats[rows]])
@@ -44,25 +46,24 @@ def _build_histogram_naive(X_binned, stats, rows, features):
 
 
 @njit(cache=True, nogil=True)
-def _build_feature_histogram_sparse(X_binned, stats, rows, start, end, feature, hist_f, touched):
-    """One feature's histogram, recording which bins were touched so that small nodes neither
-    scan nor clear all 256 bins.
+def _build_feature_histogram_sparse(X_node, stats_node, start, end, feature, hist_f, touched):
+    """One feature's histogram over the rows start:end (node order, as _build_histogram),
+    recording which bins were touched so that small nodes neither scan nor clear all 256 bins.
 
     hist_f  (256, 1 + C) float64 (in/out) all zero on entry
     touched (256,) int32         (out)    touched[:n_touched] = bins hit, in first-hit order
     Returns n_touched.
     """
-    n_channels = stats.shape[1]
+    n_channels = stats_node.shape[1]
     n_touched = 0
     for i in range(start, end):
-        r = rows[i]
-        b = X_binned[r, feature]
+        b = X_node[i, feature]
         if hist_f[b, 0] == 0.0:
             touched[n_touched] = b
             n_touched += 1
         hist_f[b, 0] += 1.0
         for c in range(n_channels):
-            hist_f[b, 1 + c] += stats[r, c]
+            hist_f[b, 1 + c] += stats_node[i, c]
     return n_touched
 
 

@@ -10,8 +10,7 @@ each node's learned direction.
 import numpy as np
 from numba import njit, prange
 
-from ._criterion import leaf_values, node_impurities
-from ._criterion import _node_weight as _weight_of
+from ._criterion import _node_weights_and_impurities, leaf_values
 from ._types import NODE_DTYPE, TREE_LEAF
 
 # scikit-learn's value of feature/threshold at a leaf.
@@ -47,9 +46,11 @@ class Tree:
         nodes["missing_left"] = missing_left
         tree.nodes = nodes
         tree.value = leaf_values(sums, criterion, params)
-        tree.impurity = node_impurities(sums, criterion, params)
+        tree.impurity = np.empty(n)
+        tree.weighted_n_node_samples = np.empty(n)
+        _node_weights_and_impurities(sums, criterion, params, tree.weighted_n_node_samples,
+                                     tree.impurity)
         tree.n_node_samples = sums[:, 0].astype(np.int64)
-        tree.weighted_n_node_samples = np.array([_weight_of(s, criterion) for s in sums])
         tree.gain = gain
         tree.max_depth = int(depth.max())
         return tree
@@ -158,9 +159,12 @@ def _predict_forest(X, nodes, values, roots, out):
     n_samples = X.shape[0]
     n_blocks = (n_samples + _PREDICT_BLOCK - 1) // _PREDICT_BLOCK
     for blk in prange(n_blocks):
-        for i in range(blk * _PREDICT_BLOCK, min(n_samples, (blk + 1) * _PREDICT_BLOCK)):
-            out[i, :] = 0.0
-            for t in range(roots.shape[0]):
+        lo = blk * _PREDICT_BLOCK
+        hi = min(n_samples, lo + _PREDICT_BLOCK)
+        out[lo:hi, :] = 0.0
+        # Tree-outer within a block: a tree's upper levels stay in cache for the block's rows.
+        for t in range(roots.shape[0]):
+            for i in range(lo, hi):
                 leaf = _find_leaf(X[i], nodes, roots[t])
                 for k in range(values.shape[1]):
                     out[i, k] += values[leaf, k]
@@ -173,8 +177,10 @@ def _apply_forest(X, nodes, roots, out):
     n_samples = X.shape[0]
     n_blocks = (n_samples + _PREDICT_BLOCK - 1) // _PREDICT_BLOCK
     for blk in prange(n_blocks):
-        for i in range(blk * _PREDICT_BLOCK, min(n_samples, (blk + 1) * _PREDICT_BLOCK)):
-            for t in range(roots.shape[0]):
+        lo = blk * _PREDICT_BLOCK
+        hi = min(n_samples, lo + _PREDICT_BLOCK)
+        for t in range(roots.shape[0]):
+            for i in range(lo, hi):
                 out[i, t] = _find_leaf(X[i], nodes, roots[t])
 
 
