@@ -1,0 +1,103 @@
+"""Growth rules: stopping criteria, best-first growth, feature pools, determinism."""
+
+import numpy as np
+import pytest
+
+from skext.tree._binning import BinMapper
+from skext.tree._classes import classification_stats
+from skext.tree._grower import grow_tree
+from skext.tree._types import CRITERION_GINI
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 6))
+    y = (X[:, 0] + X[:, 1] ** 2 + 0.3 * rng.normal(size=600) > 0.5).astype(int)
+    mapper = BinMapper().fit(X)
+    return X, y, mapper, mapper.transform(X), classification_stats(y, 2, np.ones(600))
+
+
+def _grow(data, **kwargs):
+    X, y, mapper, X_binned, stats = data
+    return grow_tree(X_binned, stats, np.arange(len(X)), mapper, criterion=CRITERION_GINI,
+                     min_gain=-1e-12, **kwargs)
+
+
+def test_full_depth_tree_fits_training_data(data):
+    tree = _grow(data)
+    X, y = data[0], data[1]
+    assert np.all(tree.predict(X).argmax(axis=1) == y)
+    assert np.all(tree.impurity[tree.children_left == -1] == 0)
+
+
+@pytest.mark.parametrize("max_depth", [1, 3, 6])
+def test_max_depth(data, max_depth):
+    assert _grow(data, max_depth=max_depth).max_depth == max_depth
+
+
+def test_min_samples_leaf_and_split(data):
+    tree = _grow(data, min_samples_leaf=7, min_samples_split=30)
+    is_leaf = tree.children_left == -1
+    assert tree.n_node_samples[is_leaf].min() >= 7
+    assert tree.n_node_samples[~is_leaf].min() >= 30
+
+
+@pytest.mark.parametrize("max_leaf_nodes", [2, 5, 17])
+def test_best_first_leaf_count_and_order(data, max_leaf_nodes):
+    tree = _grow(data, max_leaf_nodes=max_leaf_nodes)
+    assert tree.n_leaves == max_leaf_nodes
+    # Best-first expands the largest gains: a deeper full tree's root split is the same.
+    full = _grow(data)
+    assert tree.feature[0] == full.feature[0] and tree.threshold[0] == full.threshold[0]
+
+
+def test_min_gain_stops_weak_splits(data):
+    weak = _grow(data)
+    strong = grow_tree(data[3], data[4], np.arange(600), data[2], criterion=CRITERION_GINI,
+                       min_gain=5.0)
+    assert strong.node_count < weak.node_count
+    assert strong.gain[strong.children_left != -1].min() >= 5.0
+
+
+def test_feature_pool_restricts_features(data):
+    tree = _grow(data, feature_pool=[1, 4])
+    assert set(tree.feature[tree.children_left != -1]) <= {1, 4}
+
+
+def test_every_split_is_the_best_of_its_node(data):
+    """With every feature at every node the grower builds the larger child's histogram by
+    subtraction; each node's stored gain must still be the brute-force best of its rows."""
+    from skext.tree._splitter import _find_best_split_naive
+
+    X, y, mapper, X_binned, stats = data
+    tree = _grow(data, max_depth=4)
+    node_rows = {0: np.arange(len(X))}
+    for node in range(tree.node_count):
+        rows = node_rows[node]
+        if tree.children_left[node] == -1:
+            continue
+        f, t = tree.feature[node], tree.threshold[node]
+        goes_left = X[rows, f] <= t
+        node_rows[tree.children_left[node]] = rows[goes_left]
+        node_rows[tree.children_right[node]] = rows[~goes_left]
+        best = _find_best_split_naive(X_binned, stats, rows, range(X.shape[1]), CRITERION_GINI,
+                                      np.zeros(3), 1, 0.0)
+        assert np.isclose(tree.gain[node], best[0], rtol=1e-9, atol=1e-9)
+
+
+def test_same_seed_same_tree(data):
+    a = _grow(data, max_features=2, seed=3)
+    b = _grow(data, max_features=2, seed=3)
+    np.testing.assert_array_equal(a.nodes, b.nodes)
+    c = _grow(data, max_features=2, seed=4)
+    assert a.nodes.shape != c.nodes.shape or not np.array_equal(a.nodes, c.nodes)
+
+
+def test_random_splitter_thresholds_inside_node_range(data):
+    tree = _grow(data, splitter="random", max_depth=3)
+    X = data[0]
+    split = np.flatnonzero(tree.children_left != -1)
+    for node in split:
+        f = tree.feature[node]
+        assert X[:, f].min() <= tree.threshold[node] <= X[:, f].max()

@@ -1,0 +1,110 @@
+"""Split search: the Numba kernel against a brute-force NumPy search."""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from skext.tree._criterion import _split_gain, _weighted_impurity
+from skext.tree._random import new_rng_state
+from skext.tree._splitter import _find_best_split, _find_best_split_naive
+from skext.tree._types import (
+    CRITERION_ENTROPY,
+    CRITERION_GINI,
+    CRITERION_SECOND_ORDER,
+    CRITERION_SQUARED_ERROR,
+    MISSING_BIN,
+    N_HIST_BINS,
+)
+
+PARAMS = np.array([1.0, 0.0, 0.0])
+
+
+def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=False):
+    n_slots = stats.shape[1] + 1
+    node = np.r_[len(X), stats.sum(axis=0)]
+    pool = np.arange(X.shape[1], dtype=np.int32)
+    node_hist = np.zeros((0, 0, 0))
+    if full:
+        from skext.tree._histogram import _build_histogram
+        node_hist = np.zeros((len(pool), N_HIST_BINS, n_slots))
+        _build_histogram(X, stats, 0, len(X), pool, node_hist)
+    best_gain, best_meta, best_left = np.empty(1), np.empty(3, np.int64), np.empty(n_slots)
+    _find_best_split(X, stats, 0, len(X), node, node_hist, pool, np.empty(len(pool), np.int32),
+                     len(pool), np.zeros((X.shape[1], 255)), criterion, PARAMS, min_samples_leaf,
+                     min_weight_leaf, False, new_rng_state(0), np.zeros((N_HIST_BINS, n_slots)),
+                     np.empty(N_HIST_BINS, np.int32), np.empty(N_HIST_BINS, np.int32),
+                     np.empty(n_slots), np.empty(n_slots), np.empty(n_slots), best_gain,
+                     best_meta, best_left)
+    return best_gain[0], best_meta.copy(), best_left.copy(), node
+
+
+@st.composite
+def node_data(draw):
+    n = draw(st.integers(2, 60))
+    d = draw(st.integers(1, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    X = rng.integers(0, draw(st.integers(1, 12)), size=(n, d)).astype(np.uint8)
+    X[rng.random((n, d)) < draw(st.sampled_from([0.0, 0.2]))] = MISSING_BIN
+    criterion = draw(st.sampled_from([CRITERION_GINI, CRITERION_ENTROPY,
+                                      CRITERION_SQUARED_ERROR, CRITERION_SECOND_ORDER]))
+    w = rng.integers(1, 3, n).astype(float)
+    if criterion in (CRITERION_GINI, CRITERION_ENTROPY):
+        stats = np.eye(3)[rng.integers(0, 3, n)] * w[:, None]
+    elif criterion == CRITERION_SQUARED_ERROR:
+        y = rng.normal(size=n)
+        stats = np.column_stack([w, w * y, w * y * y])
+    else:
+        stats = np.column_stack([rng.normal(size=n), rng.random(n) + 0.1])
+    return X, stats, criterion, draw(st.integers(1, 3))
+
+# --- reference --------------------------------------------------------------------------------
+
+
+def test_hand_computed_split_learns_missing_direction():
+    # Class 1 iff x is missing or x >= 2: the best split is x <= bin 1 with NaN going right.
+    X = np.array([[0], [1], [2], [3], [MISSING_BIN], [MISSING_BIN]], dtype=np.uint8)
+    stats = np.eye(2)[[0, 0, 1, 1, 1, 1]]
+    gain, meta, left, node = _kernel(X, stats, CRITERION_GINI)
+    assert meta.tolist() == [0, 1, 0]
+    assert np.isclose(gain, _weighted_impurity(node, CRITERION_GINI, PARAMS))
+    # Flip the classes of the missing rows: NaN must now go left.
+    stats = np.eye(2)[[0, 0, 1, 1, 0, 0]]
+    _, meta, _, _ = _kernel(X, stats, CRITERION_GINI)
+    assert meta.tolist() == [0, 1, 1]
+
+
+@given(node_data(), st.booleans())
+def test_kernel_matches_brute_force(data, full):
+    X, stats, criterion, min_samples_leaf = data
+    gain, meta, left, node = _kernel(X, stats, criterion, min_samples_leaf, full=full)
+    ref_gain, ref_f, ref_bin, ref_dir = _find_best_split_naive(
+        X, stats, np.arange(len(X)), range(X.shape[1]), criterion, PARAMS, min_samples_leaf, 0.0)
+    if ref_f < 0:
+        assert meta[0] < 0
+        return
+    assert np.isclose(gain, ref_gain, rtol=1e-9, atol=1e-9)
+    # Rows of the chosen split, recomputed: left + right = parent and the gain is the stated one.
+    codes = X[:, meta[0]]
+    goes_left = np.where(codes == MISSING_BIN, meta[2] == 1, codes <= meta[1])
+    ones = np.ones((len(X), 1))
+    np.testing.assert_allclose(left, np.hstack([ones, stats])[goes_left].sum(axis=0), atol=1e-9)
+    right = node - left
+    assert right[0] >= min_samples_leaf and left[0] >= min_samples_leaf
+    assert np.isclose(_split_gain(left, right, node, criterion, PARAMS), gain, atol=1e-9)
+
+# --- properties -------------------------------------------------------------------------------
+
+
+@given(node_data())
+def test_impurity_gain_non_negative(data):
+    X, stats, criterion, min_samples_leaf = data
+    gain, meta, _, _ = _kernel(X, stats, criterion, min_samples_leaf)
+    if meta[0] >= 0 and criterion != CRITERION_SECOND_ORDER:
+        assert gain >= -1e-9
+
+
+def test_min_weight_leaf_blocks_light_children():
+    X = np.array([[0], [1], [1], [1]], dtype=np.uint8)
+    stats = np.eye(2)[[0, 1, 1, 1]]
+    _, meta, _, _ = _kernel(X, stats, CRITERION_GINI, min_weight_leaf=1.5)
+    assert meta[0] == -1
