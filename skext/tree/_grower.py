@@ -75,7 +75,7 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
 
 
 @njit(cache=True, nogil=True)
-def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion, params,
+def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, criterion, params,
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, min_gain,
           max_leaf_nodes, random_splits, rng_state):
     """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous).
@@ -84,7 +84,9 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion,
     rows (n_rows,) int32 the rows in the tree (positive weight); pool (n_pool,) int32 features the
     tree may use; max_features features drawn per node; max_leaf_nodes > 0 selects best-first.
     A node is split when its best gain >= min_gain.
-    Returns node arrays: feature, bin, missing_left, left, right, sums (n_nodes, 1 + C), gain, depth.
+    representatives / edges (n_features, MAX_BINS): the binner's, for extra-trees thresholds.
+    Returns node arrays: feature, bin, drawn threshold (NaN: the bin's edge), missing_left, left,
+    right, sums (n_nodes, 1 + C), gain, depth.
     """
     n_rows = rows.shape[0]
     n_slots = stats.shape[1] + 1
@@ -108,6 +110,8 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion,
     cand_gain = np.full(capacity, -np.inf)
     cand_meta = np.zeros((capacity, 3), np.int64)
     cand_left = np.zeros((capacity, n_slots))
+    cand_threshold = np.full(capacity, np.nan)
+    drawn_threshold = np.full(capacity, np.nan)
 
     scratch_hist = np.zeros((N_HIST_BINS, n_slots))
     touched = np.empty(N_HIST_BINS, np.int32)
@@ -128,6 +132,7 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion,
     best_gain = np.empty(1)
     best_meta = np.empty(3, np.int64)
     best_left = np.empty(n_slots)
+    best_threshold = np.empty(1)
 
     # Subtraction needs every node to see every pool feature; extra-trees never builds full ones.
     use_subtraction = max_features >= n_pool and not random_splits
@@ -144,14 +149,15 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion,
             if w <= 0.0 or _weighted_impurity(sums[node], criterion, params) / w <= _EPSILON:
                 return
         _find_best_split(X_node, stats_node, start[node], end[node], sums[node], node_hist,
-                         pool, pool_order, max_features, representatives, criterion, params,
-                         min_samples_leaf, min_weight_leaf, random_splits, rng_state,
+                         pool, pool_order, max_features, representatives, edges, criterion,
+                         params, min_samples_leaf, min_weight_leaf, random_splits, rng_state,
                          scratch_hist, touched, codes, cum, lbuf, rbuf, best_gain, best_meta,
-                         best_left)
+                         best_left, best_threshold)
         if best_meta[0] >= 0 and best_gain[0] >= min_gain:
             cand_gain[node] = best_gain[0]
             cand_meta[node, :] = best_meta
             cand_left[node, :] = best_left
+            cand_threshold[node] = best_threshold[0]
 
     # Root.
     start[0] = 0
@@ -196,6 +202,7 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion,
                          end[node], f, cand_meta[node, 1], cand_meta[node, 2] == 1)
         feature[node] = f
         split_bin[node] = cand_meta[node, 1]
+        drawn_threshold[node] = cand_threshold[node]
         missing_left[node] = cand_meta[node, 2]
         gain[node] = cand_gain[node]
         l_node = n_nodes
@@ -252,7 +259,8 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, criterion,
         else:
             hists[l_node] = no_hist
 
-    return (feature[:n_nodes].copy(), split_bin[:n_nodes].copy(), missing_left[:n_nodes].copy(),
+    return (feature[:n_nodes].copy(), split_bin[:n_nodes].copy(),
+            drawn_threshold[:n_nodes].copy(), missing_left[:n_nodes].copy(),
             left[:n_nodes].copy(), right[:n_nodes].copy(), sums[:n_nodes].copy(),
             gain[:n_nodes].copy(), depth[:n_nodes].copy())
 
@@ -286,10 +294,11 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
         params = np.zeros(3)
     rows = np.array(rows, dtype=INDEX_DTYPE)
     t0 = time.perf_counter()
-    feature, split_bin, missing_left, left, right, sums, gain, depth = _grow(
+    feature, split_bin, drawn, missing_left, left, right, sums, gain, depth = _grow(
         X_binned, np.ascontiguousarray(stats, dtype=np.float64), rows, pool,
         len(pool) if max_features is None else int(max_features),
-        bin_mapper.representatives_, criterion, np.asarray(params, dtype=np.float64),
+        bin_mapper.representatives_, bin_mapper.edges_, criterion,
+        np.asarray(params, dtype=np.float64),
         np.iinfo(np.int64).max if max_depth is None else int(max_depth),
         int(min_samples_split), int(min_samples_leaf), float(min_weight_leaf), float(min_gain),
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), splitter == "random",
@@ -299,6 +308,7 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     is_split = left != TREE_LEAF
     edges = bin_mapper.edges_[np.where(is_split, feature, 0), np.minimum(split_bin, MAX_BINS - 1)]
     threshold = np.where(is_split & (split_bin != MISSING_BIN), edges, np.inf)
+    threshold = np.where(np.isnan(drawn), threshold, drawn)
     tree = Tree.from_arrays(feature, threshold, missing_left, left, right, sums, gain, depth,
                             criterion, params)
     tree.total_grow_time = time.perf_counter() - t0

@@ -9,6 +9,8 @@ The best split is kept in small OUT arrays:
     best_meta (3,) int64         feature, bin b (MISSING_BIN: every non-missing value left),
                                  missing_left (0/1)
     best_left (1 + C,) float64   sums of the left child
+    best_threshold (1,) float64  a real threshold drawn by an extra-trees split, NaN when the
+                                 split's threshold is its bin's edge
 """
 
 import numpy as np
@@ -164,11 +166,14 @@ def _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion, p
 
 @njit(cache=True, nogil=True)
 def _random_split_feature(hist_f, codes, n_present, has_missing, node_sums, representatives_f,
-                          criterion, params, min_samples_leaf, min_weight_leaf, feature, rng_state,
-                          cum, left, right, best_gain, best_meta, best_left):
+                          edges_f, criterion, params, min_samples_leaf, min_weight_leaf, feature,
+                          rng_state, cum, left, right, best_gain, best_meta, best_left,
+                          best_threshold):
     """Extra-trees: one threshold drawn uniformly between the node's smallest and largest value
     (bin representatives), both NaN directions tried. With one present value and NaN, the split
-    is non-missing vs missing."""
+    is non-missing vs missing. The stored threshold is the draw itself, clipped into the gap
+    between the two bins it falls between, so training rows are routed as at predict time."""
+    t = np.inf
     if n_present >= 2:
         low = representatives_f[codes[0]]
         high = representatives_f[codes[n_present - 1]]
@@ -176,6 +181,7 @@ def _random_split_feature(hist_f, codes, n_present, has_missing, node_sums, repr
         cut = 0
         while cut < n_present - 2 and representatives_f[codes[cut + 1]] <= t:
             cut += 1
+        t = min(max(t, edges_f[codes[cut]]), edges_f[codes[cut + 1] - 1])
     else:
         cut = 0
     cum[:] = 0.0
@@ -194,13 +200,15 @@ def _random_split_feature(hist_f, codes, n_present, has_missing, node_sums, repr
     else:
         _consider(cum, node_sums, right, criterion, params, min_samples_leaf, min_weight_leaf,
                   feature, split_bin, -1, best_gain, best_meta, best_left)
+    if best_meta[0] == feature:
+        best_threshold[0] = t if split_bin != MISSING_BIN else np.nan
 
 
 @njit(cache=True, nogil=True)
 def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool, pool_order,
-                     max_features, representatives, criterion, params, min_samples_leaf,
+                     max_features, representatives, edges, criterion, params, min_samples_leaf,
                      min_weight_leaf, random_splits, rng_state, scratch_hist, touched, codes, cum,
-                     left, right, best_gain, best_meta, best_left):
+                     left, right, best_gain, best_meta, best_left, best_threshold):
     """Best split of the node whose rows are start:end of the node-ordered X_node / stats_node
     (see _histogram.py) over features drawn from `pool`.
 
@@ -212,6 +220,7 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
     """
     best_gain[0] = -np.inf
     best_meta[0] = -1
+    best_threshold[0] = np.nan
     n_pool = pool.shape[0]
     for i in range(n_pool):
         pool_order[i] = i
@@ -239,9 +248,11 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
             n_nonconstant += 1
             if random_splits:
                 _random_split_feature(hist_f, codes, n_present, has_missing, node_sums,
-                                      representatives[feature], criterion, params,
+                                      representatives[feature], edges[feature], criterion,
+                                      params,
                                       min_samples_leaf, min_weight_leaf, feature, rng_state, cum,
-                                      left, right, best_gain, best_meta, best_left)
+                                      left, right, best_gain, best_meta, best_left,
+                                      best_threshold)
             else:
                 _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion, params,
                               min_samples_leaf, min_weight_leaf, feature, cum, left, right,
