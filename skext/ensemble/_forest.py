@@ -22,11 +22,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..tree import DecisionTreeClassifier, DecisionTreeRegressor
 from ..tree._binning import BinMapper
 from ..tree._classes import (
+    _EPSILON,
     CRITERIA_CLF,
     CRITERIA_REG,
     MAX_INT,
     TREE_CONSTRAINTS,
-    _EPSILON,
     classification_stats,
     encode_classes,
     regression_stats,
@@ -167,7 +167,8 @@ class BaseForest(BaseEstimator):
             raise ValueError(f"n_estimators={self.n_estimators} must be larger or equal to "
                              f"len(estimators_)={len(self.estimators_)} when warm_start==True")
         if n_more == 0:
-            warn("Warm-start fitting without increasing n_estimators does not fit new trees.")
+            warn("Warm-start fitting without increasing n_estimators does not fit new trees.",
+                 stacklevel=2)
             return self
         if self.estimators_:
             rng.randint(MAX_INT, size=len(self.estimators_))
@@ -251,7 +252,7 @@ class BaseForest(BaseEstimator):
             n_predictions[oob_rows] += 1
         if (n_predictions == 0).any():
             warn("Some inputs do not have OOB scores. This probably means too few trees were "
-                 "used to compute any reliable OOB estimates.", UserWarning)
+                 "used to compute any reliable OOB estimates.", UserWarning, stacklevel=3)
             n_predictions[n_predictions == 0] = 1
         self._store_oob(y, total / n_predictions[:, None])
 

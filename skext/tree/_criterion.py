@@ -99,7 +99,8 @@ def _weighted_impurity(s, criterion, params):
         return (w * np.log(w) - acc) / _LOG2
     if criterion == CRITERION_SECOND_ORDER:
         wt = _second_order_weight(s[1], s[2], params)
-        return s[1] * wt + 0.5 * (s[2] + params[PARAM_LAMBDA]) * wt * wt + params[PARAM_ALPHA] * abs(wt)
+        return (s[1] * wt + 0.5 * (s[2] + params[PARAM_LAMBDA]) * wt * wt
+                + params[PARAM_ALPHA] * abs(wt))
     # squared_error / friedman_mse: sum w (y - mean)^2 = sum w y^2 - (sum w y)^2 / sum w
     if s[1] <= 0.0:
         return 0.0

@@ -271,7 +271,8 @@ def _find_best_split_naive(X_binned, stats, rows, features, criterion, params, m
 
     Returns (gain, feature, bin, missing_left) of the best split over `features` in the given
     order, bins ascending, NaN right before NaN left; gain -inf when there is none."""
-    from ._criterion import _node_weight as weight, _split_gain as split_gain
+    from ._criterion import _node_weight as weight
+    from ._criterion import _split_gain as split_gain
 
     values = np.hstack([np.ones((len(rows), 1)), stats[rows]])
     node = values.sum(axis=0)

@@ -117,12 +117,12 @@ class Tree:
 def pack_trees(trees):
     """One node array and one value array for a list of trees.
 
-    Returns (nodes, values, roots): child ids are shifted to global ids; roots[t] is the root of tree
-    t, so `_predict_forest(X, nodes, values, roots, ...)` evaluates every tree in one call."""
+    Returns (nodes, values, roots): child ids are shifted to global ids; roots[t] is the root of
+    tree t, so `_predict_forest(X, nodes, values, roots, ...)` evaluates every tree in one call."""
     sizes = np.array([t.node_count for t in trees], dtype=np.int64)
     roots = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
     nodes = np.concatenate([t.nodes for t in trees])
-    for tree_idx, (root, size) in enumerate(zip(roots, sizes)):
+    for root, size in zip(roots, sizes):
         block = nodes[root:root + size]
         is_split = block["left"] != TREE_LEAF
         block["left"][is_split] += root

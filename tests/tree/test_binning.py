@@ -26,7 +26,8 @@ def test_hand_computed_edges_are_midpoints():
        st.integers(2, 255))
 def test_kernel_matches_searchsorted(X, max_bins):
     mapper = BinMapper(max_bins=max_bins).fit(X)
-    np.testing.assert_array_equal(mapper.transform(X), _map_to_bins_naive(X, mapper.bin_thresholds_))
+    expected = _map_to_bins_naive(X, mapper.bin_thresholds_)
+    np.testing.assert_array_equal(mapper.transform(X), expected)
 
 
 # --- properties -------------------------------------------------------------------------------

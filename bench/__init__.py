@@ -1,0 +1,1 @@
+"""Benchmark harness: skext against its peers, side by side in one run (never imported by skext)."""

@@ -1,0 +1,28 @@
+"""`python -m bench`: skext against scikit-learn (and later xgboost / LightGBM) on built-in data.
+
+Prints a table and writes results.json, results.md and fit_ratios.png (default: bench/results/).
+Time on an otherwise idle machine: a busy core flatters or punishes whoever it slows most."""
+
+import argparse
+import os
+
+from .report import markdown, run_suite
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--suite", default="quick", choices=["tiny", "quick", "full"])
+    parser.add_argument("--only", default=None, help="run workloads whose dataset or family "
+                        "contains this text")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    args = parser.parse_args(argv)
+    doc = run_suite(args.suite, n_jobs=args.n_jobs, repeat=args.repeat, only=args.only,
+                    out=args.out)
+    print(markdown(doc))
+    print(f"written to {args.out}/results.json, results.md, fit_ratios.png")
+
+
+if __name__ == "__main__":
+    main()

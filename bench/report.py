@@ -1,0 +1,213 @@
+"""Run a suite: fit/predict timings (interleaved A B A B, medians), scores, peak memory, Numba
+compile time; write results.json, results.md and a PNG chart."""
+
+import json
+import os
+import platform
+import statistics
+import threading
+import time
+from importlib import metadata
+
+import numpy as np
+from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
+
+from . import datasets, peers
+
+SCHEMA_VERSION = 1
+RESULT_KEYS = {"dataset", "family", "side", "params", "fit_s", "predict_s", "fit_median_s",
+               "predict_median_s", "score_name", "score", "peak_memory_mb", "warmup_s",
+               "status"}
+
+
+class PeakRSS:
+    """Peak resident memory above the starting level while the block runs (sampled every 2 ms,
+    so Numba's and C allocations count, which tracemalloc would miss)."""
+
+    def __enter__(self):
+        self.base = self.peak = self._rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+    def _sample(self):
+        while not self._stop.wait(0.002):
+            self.peak = max(self.peak, self._rss())
+
+    @staticmethod
+    def _rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    @property
+    def megabytes(self):
+        return (self.peak - self.base) / 2**20
+
+
+def _score(task, estimator, X, y):
+    if task == "regression":
+        return "r2", float(r2_score(y, estimator.predict(X)))
+    if task == "binary":
+        return "roc_auc", float(roc_auc_score(y, estimator.predict_proba(X)[:, 1]))
+    return "accuracy", float(accuracy_score(y, estimator.predict(X)))
+
+
+def _predict(task, estimator, X):
+    return estimator.predict(X) if task == "regression" else estimator.predict_proba(X)
+
+
+def run_workload(dataset, family, extra, n_jobs, repeat):
+    """Every side of one workload, timings interleaved across sides."""
+    from sklearn.base import clone
+
+    X_tr, X_te, y_tr, y_te, task = datasets.load(dataset)
+    sides = peers.make_pair(family, extra, n_jobs)
+    rows = {}
+    for side, est in sides:
+        row = {"dataset": dataset, "family": family, "side": side, "fit_s": [], "predict_s": [],
+               "status": "ok" if est is not None else "skipped: not installed",
+               "params": {k: v for k, v in est.get_params().items()
+                          if isinstance(v, (int, float, str, bool, type(None)))}
+                          if est is not None else {}}
+        if est is not None:
+            # Warm-up on a small slice: Numba compiles (or loads its cache) here, not in timings.
+            t0 = time.perf_counter()
+            clone(est).fit(X_tr[:200], y_tr[:200])
+            row["warmup_s"] = time.perf_counter() - t0
+        rows[side] = row
+    fitted = {}
+    for _ in range(repeat):
+        for side, est in sides:  # A B A B: drift hits every side alike
+            if est is None:
+                continue
+            model = clone(est)
+            with PeakRSS() as mem:
+                t0 = time.perf_counter()
+                model.fit(X_tr, y_tr)
+                rows[side]["fit_s"].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            _predict(task, model, X_te)
+            rows[side]["predict_s"].append(time.perf_counter() - t0)
+            rows[side]["peak_memory_mb"] = max(rows[side].get("peak_memory_mb", 0.0),
+                                               mem.megabytes)
+            fitted[side] = model
+    for side, row in rows.items():
+        if side in fitted:
+            row["fit_median_s"] = statistics.median(row["fit_s"])
+            row["predict_median_s"] = statistics.median(row["predict_s"])
+            row["score_name"], row["score"] = _score(task, fitted[side], X_te, y_te)
+        for key in RESULT_KEYS - row.keys():
+            row[key] = None
+    return list(rows.values())
+
+
+def machine_info():
+    def version(pkg):
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return None
+    return {
+        "platform": platform.platform(), "python": platform.python_version(),
+        "cpu_count": os.cpu_count(), "processor": platform.processor(),
+        "versions": {p: version(p) for p in ("numpy", "numba", "scikit-learn", "xgboost",
+                                             "lightgbm", "skext")},
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def ratios(results):
+    """skext / peer fit and predict ratios per workload (below 1: skext is faster)."""
+    out = []
+    by_workload = {}
+    for r in results:
+        by_workload.setdefault((r["dataset"], r["family"]), {})[r["side"]] = r
+    for (dataset, family), sides in by_workload.items():
+        ours = sides.get("skext")
+        for side, peer in sides.items():
+            if side == "skext" or not ours or ours["fit_median_s"] is None \
+                    or peer["fit_median_s"] is None:
+                continue
+            out.append({"dataset": dataset, "family": family, "peer": side,
+                        "fit_ratio": ours["fit_median_s"] / peer["fit_median_s"],
+                        "predict_ratio": ours["predict_median_s"] / peer["predict_median_s"],
+                        "memory_ratio": (ours["peak_memory_mb"] / peer["peak_memory_mb"]
+                                         if peer["peak_memory_mb"] else None),
+                        "score_diff": ours["score"] - peer["score"]})
+    return out
+
+
+def markdown(doc):
+    lines = [f"# skext benchmark ({doc['suite']} suite, n_jobs={doc['n_jobs']})", "",
+             f"{doc['machine']['platform']}, {doc['machine']['cpu_count']} CPUs, "
+             f"{doc['machine']['date']}; versions {doc['machine']['versions']}", "",
+             "| dataset | family | side | fit s | predict s | score | peak MB | warm-up s |",
+             "|---|---|---|---:|---:|---|---:|---:|"]
+    for r in doc["results"]:
+        if r["fit_median_s"] is None:
+            lines.append(f"| {r['dataset']} | {r['family']} | {r['side']} | {r['status']} |"
+                         " | | | |")
+            continue
+        lines.append(f"| {r['dataset']} | {r['family']} | {r['side']} | {r['fit_median_s']:.3f}"
+                     f" | {r['predict_median_s']:.3f} | {r['score_name']} {r['score']:.4f} | "
+                     f"{r['peak_memory_mb']:.1f} | {r['warmup_s']:.2f} |")
+    lines += ["", "Ratios skext / peer (below 1: skext faster or smaller):", "",
+              "| dataset | family | peer | fit | predict | peak memory | score diff |",
+              "|---|---|---|---:|---:|---:|---:|"]
+    for r in doc["ratios"]:
+        mem = f"{r['memory_ratio']:.2f}" if r["memory_ratio"] is not None else "n/a"
+        lines.append(f"| {r['dataset']} | {r['family']} | {r['peer']} | {r['fit_ratio']:.3f} | "
+                     f"{r['predict_ratio']:.3f} | {mem} | {r['score_diff']:+.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(doc, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rs = doc["ratios"]
+    if not rs:
+        return
+    labels = [f"{r['family']}\n{r['dataset']} vs {r['peer']}" for r in rs]
+    y = np.arange(len(rs))
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(rs) + 1.5))
+    ax.barh(y - 0.2, [r["fit_ratio"] for r in rs], 0.4, label="fit")
+    ax.barh(y + 0.2, [r["predict_ratio"] for r in rs], 0.4, label="predict")
+    ax.axvline(1.0, color="k", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlabel("time ratio skext / peer (log; < 1 = skext faster)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run_suite(suite, n_jobs=2, repeat=3, only=None, out=None, progress=True):
+    """Run a suite; write results.json, results.md, fit_ratios.png under `out` when given."""
+    from tqdm import tqdm
+
+    workloads = [w for w in peers.SUITES[suite]
+                 if not only or only in w[0] or only in w[1]]
+    results = []
+    for dataset, family, extra in tqdm(workloads, disable=not progress, desc="workloads"):
+        results.extend(run_workload(dataset, family, extra, n_jobs, repeat))
+    doc = {"schema_version": SCHEMA_VERSION, "suite": suite, "n_jobs": n_jobs, "repeat": repeat,
+           "machine": machine_info(), "results": results}
+    doc["ratios"] = ratios(results)
+    if out:
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "results.json"), "w") as f:
+            json.dump(doc, f, indent=1)
+        with open(os.path.join(out, "results.md"), "w") as f:
+            f.write(markdown(doc))
+        plot(doc, os.path.join(out, "fit_ratios.png"))
+    return doc
