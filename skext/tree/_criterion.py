@@ -27,15 +27,6 @@ from ._types import (
 _LOG2 = np.log(2.0)
 
 
-def n_channels(criterion, n_classes=1):
-    """Number of channels (without the count) a criterion reads."""
-    if criterion in (CRITERION_GINI, CRITERION_ENTROPY):
-        return n_classes
-    if criterion == CRITERION_SECOND_ORDER:
-        return 2
-    return 3
-
-
 @njit(cache=True, nogil=True, inline="always")
 def _node_weight(s, criterion):
     """Weight that min_weight_leaf / min_child_weight bound: sum of w, or of h (second order)."""

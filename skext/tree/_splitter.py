@@ -29,6 +29,17 @@ from ._types import (
 )
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _admissible(left, right, criterion, min_samples_leaf, min_weight_leaf):
+    """Both children hold min_samples_leaf rows and min_weight_leaf weight."""
+    if left[0] < min_samples_leaf or right[0] < min_samples_leaf:
+        return False
+    if min_weight_leaf > 0.0 and (_node_weight(left, criterion) < min_weight_leaf
+                                  or _node_weight(right, criterion) < min_weight_leaf):
+        return False
+    return True
+
+
 @njit(cache=True, nogil=True)
 def _consider(left, node_sums, right, criterion, params, min_samples_leaf, min_weight_leaf,
               feature, b, missing_left, best_gain, best_meta, best_left):
@@ -36,10 +47,7 @@ def _consider(left, node_sums, right, criterion, params, min_samples_leaf, min_w
     first candidate, scikit-learn's rule)."""
     for c in range(left.shape[0]):
         right[c] = node_sums[c] - left[c]
-    if left[0] < min_samples_leaf or right[0] < min_samples_leaf:
-        return
-    if min_weight_leaf > 0.0 and (_node_weight(left, criterion) < min_weight_leaf
-                                  or _node_weight(right, criterion) < min_weight_leaf):
+    if not _admissible(left, right, criterion, min_samples_leaf, min_weight_leaf):
         return
     score = _children_score(left, right, criterion, params)
     if score > best_gain[0]:
@@ -52,17 +60,6 @@ def _consider(left, node_sums, right, criterion, params, min_samples_leaf, min_w
         else:
             best_meta[2] = missing_left
         best_left[:] = left
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _admissible(left, right, criterion, min_samples_leaf, min_weight_leaf):
-    """Both children hold min_samples_leaf rows and min_weight_leaf weight."""
-    if left[0] < min_samples_leaf or right[0] < min_samples_leaf:
-        return False
-    if min_weight_leaf > 0.0 and (_node_weight(left, criterion) < min_weight_leaf
-                                  or _node_weight(right, criterion) < min_weight_leaf):
-        return False
-    return True
 
 
 def _make_scan_feature(criterion):
