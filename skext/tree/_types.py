@@ -28,8 +28,7 @@ THRESHOLD_DTYPE = np.float64
 # Marker for "no child" in left/right and "no feature" in feature, as scikit-learn's TREE_LEAF.
 TREE_LEAF = -1
 
-# One tree node for prediction: the fields a traversal reads, in one 24-byte record so one cache
-# line holds them (a packed forest of deep trees is memory-bound at predict time).
+# One tree node as grown (the Tree's own record, scikit-learn's fields).
 NODE_DTYPE = np.dtype(
     [
         ("threshold", np.float64),
@@ -53,3 +52,19 @@ PARAM_LAMBDA = 0
 PARAM_ALPHA = 1
 PARAM_MAX_DELTA_STEP = 2
 N_CRITERION_PARAMS = 3
+
+
+# One node as the prediction kernels read it (pack_trees): 16 bytes, four to a cache line. The
+# grower allocates children in pairs, so right == left + 1 and the child is `left + go_right`
+# without a branch. A leaf points to itself with threshold +inf, so a traversal that reaches it
+# stays there (the kernels step several rows at once until none moves). `feature` carries the
+# missing-goes-right flag in its top bit.
+PREDICT_NODE_DTYPE = np.dtype(
+    [
+        ("threshold", np.float64),
+        ("left", np.int32),
+        ("feature", np.uint32),
+    ]
+)
+MISSING_RIGHT_BIT = np.uint32(1 << 31)
+FEATURE_MASK = np.uint32((1 << 31) - 1)

@@ -15,7 +15,8 @@ def _trees(seed, n_trees=3):
     y = np.nan_to_num(X[:, 0]) + rng.normal(size=200)
     trees = [DecisionTreeRegressor(max_depth=5, max_features=2, random_state=i).fit(X, y).tree_
              for i in range(n_trees)]
-    X_test = rng.normal(size=(300, 4))
+    # More rows than one prediction block (2048), and not a multiple of the lock-step group.
+    X_test = rng.normal(size=(2051, 4))
     X_test[rng.random(X_test.shape) < 0.1] = np.nan
     return trees, X_test
 
