@@ -36,6 +36,14 @@ _EPSILON = np.finfo(np.float64).eps
 # Nodes with fewer rows use sparse per-feature histograms instead of full ones: building and
 # scanning all 256 bins of every feature costs more than the rows themselves below this.
 _FULL_HISTOGRAM_MIN_ROWS = 256
+# Node slots allocated at first; doubled when a split needs more.
+_INITIAL_NODE_CAPACITY = 1023
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _doubled(a, fill):
+    """a with its first axis doubled, the new part set to fill."""
+    return np.concatenate((a, np.full_like(a, fill)))
 
 
 @njit(cache=True, nogil=True)
@@ -91,11 +99,15 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
     n_rows = rows.shape[0]
     n_slots = stats.shape[1] + 1
     n_pool = pool.shape[0]
-    capacity = max(2 * n_rows - 1, 1)
+    # Node slots: a tree has at most 2 n_rows - 1 nodes (fewer under max_leaf_nodes/max_depth),
+    # but a full-depth forest tree uses a tenth of that, so start small and double on demand
+    # (~150 bytes a slot: the worst case would dominate a forest's peak memory).
+    max_nodes = max(2 * n_rows - 1, 1)
     if max_leaf_nodes > 0:
-        capacity = min(capacity, 2 * max_leaf_nodes - 1)
+        max_nodes = min(max_nodes, 2 * max_leaf_nodes - 1)
     if max_depth < 31:
-        capacity = min(capacity, 2 ** (max_depth + 1) - 1)
+        max_nodes = min(max_nodes, 2 ** (max_depth + 1) - 1)
+    capacity = min(max_nodes, _INITIAL_NODE_CAPACITY)
 
     start = np.empty(capacity, np.int64)
     end = np.empty(capacity, np.int64)
@@ -205,6 +217,24 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
         drawn_threshold[node] = cand_threshold[node]
         missing_left[node] = cand_meta[node, 2]
         gain[node] = cand_gain[node]
+        if n_nodes + 2 > capacity:
+            capacity *= 2
+            start = _doubled(start, 0)
+            end = _doubled(end, 0)
+            depth = _doubled(depth, 0)
+            sums = _doubled(sums, 0.0)
+            feature = _doubled(feature, TREE_LEAF)
+            split_bin = _doubled(split_bin, 0)
+            missing_left = _doubled(missing_left, 0)
+            left = _doubled(left, TREE_LEAF)
+            right = _doubled(right, TREE_LEAF)
+            gain = _doubled(gain, 0.0)
+            cand_gain = _doubled(cand_gain, -np.inf)
+            cand_meta = _doubled(cand_meta, 0)
+            cand_left = _doubled(cand_left, 0.0)
+            cand_threshold = _doubled(cand_threshold, np.nan)
+            drawn_threshold = _doubled(drawn_threshold, np.nan)
+            pending = _doubled(pending, 0)
         l_node = n_nodes
         r_node = n_nodes + 1
         n_nodes += 2

@@ -31,6 +31,19 @@ def test_full_depth_tree_fits_training_data(data):
     assert np.all(tree.impurity[tree.children_left == -1] == 0)
 
 
+def test_tree_larger_than_the_initial_node_slots():
+    # Random labels on distinct points: a full-depth tree needs thousands of nodes, so the
+    # grower's node arrays are doubled several times mid-growth.
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 200, size=(3000, 3)).astype(float)
+    y = rng.integers(0, 2, size=3000)
+    mapper = BinMapper().fit(X)
+    tree = grow_tree(mapper.transform(X), classification_stats(y, 2, np.ones(3000)),
+                     np.arange(3000), mapper, criterion=CRITERION_GINI, min_gain=-1e-12)
+    assert tree.node_count > 2 * 1023
+    assert np.all(tree.predict(X).argmax(axis=1) == y)
+
+
 @pytest.mark.parametrize("max_depth", [1, 3, 6])
 def test_max_depth(data, max_depth):
     assert _grow(data, max_depth=max_depth).max_depth == max_depth
