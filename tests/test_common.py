@@ -10,6 +10,8 @@ from skext import (
     DecisionTreeRegressor,
     ExtraTreesClassifier,
     ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
 )
@@ -28,12 +30,26 @@ ESTIMATORS = [
     RandomForestRegressor(n_estimators=5),
     ExtraTreesClassifier(n_estimators=5),
     ExtraTreesRegressor(n_estimators=5),
+    GradientBoostingClassifier(n_estimators=5),
+    GradientBoostingRegressor(n_estimators=5),
 ]
+
+
+# Weights and repeated rows give the same sums only up to float rounding; when two splits tie in
+# gain to rounding, the pick can differ and a later stage follows another path. scikit-learn lists
+# the same expected failure for its GradientBoosting (meta-issue #16298). The regressor passes
+# the check (and tests/ensemble/test_gb.py checks integer weights against repeated rows).
+_GB_XFAIL = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "split ties broken differently under float rounding of weighted vs repeated sums."),
+}
 
 
 def _expected_failed_checks(estimator):
     if isinstance(estimator, (RandomForestClassifier, RandomForestRegressor)):
         return _FOREST_XFAIL
+    if isinstance(estimator, GradientBoostingClassifier):
+        return _GB_XFAIL
     return {}
 
 

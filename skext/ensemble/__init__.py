@@ -6,10 +6,13 @@ from ._forest import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from ._gb import GradientBoostingClassifier, GradientBoostingRegressor
 
 __all__ = [
     "ExtraTreesClassifier",
     "ExtraTreesRegressor",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
     "RandomForestClassifier",
     "RandomForestRegressor",
 ]

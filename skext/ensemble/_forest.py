@@ -38,6 +38,7 @@ from ..tree._tree import _apply_forest, _predict_forest, pack_trees
 from ..tree._types import MAX_BINS
 from ..utils._compat import Interval, RealNotInt, StrOptions, check_sample_weight, fit_context
 from ..utils._parallel import numba_threads
+from ._base import mean_tree_importances
 
 _TREE_PARAMS = ("criterion", "max_depth", "min_samples_split", "min_samples_leaf",
                 "min_weight_fraction_leaf", "max_features", "max_leaf_nodes",
@@ -283,12 +284,8 @@ class BaseForest(BaseEstimator):
     def feature_importances_(self):
         """Mean of the trees' normalised impurity-based importances, normalised."""
         check_is_fitted(self)
-        per_tree = [e.tree_.compute_feature_importances(self.n_features_in_)
-                    for e in self.estimators_ if e.tree_.node_count > 1]
-        if not per_tree:
-            return np.zeros(self.n_features_in_)
-        mean = np.mean(per_tree, axis=0)
-        return mean / mean.sum()
+        return mean_tree_importances([e.tree_ for e in self.estimators_], self.n_features_in_,
+                                     normalize_trees=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

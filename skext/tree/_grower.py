@@ -48,9 +48,24 @@ def _doubled(a, fill):
 
 @njit(cache=True, nogil=True)
 def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end, feature,
-               split_bin, missing_left):
+               split_bin, missing_left, rows_only):
     """Stable in-place partition of the node start:end of rows, X_node and stats_node (in/out)
-    by the split; tmp_* are scratch of the same shapes. Returns where the right child starts."""
+    by the split; tmp_* are scratch of the same shapes. Returns where the right child starts.
+    rows_only: move the row ids only (the children are final leaves: nothing reads their X_node
+    or stats_node again), which saves most of the partition's cost at the last level."""
+    if rows_only:
+        n_left = start
+        n_right = 0
+        for i in range(start, end):
+            b = X_node[i, feature]
+            if missing_left if b == MISSING_BIN else b <= split_bin:
+                rows[n_left] = rows[i]
+                n_left += 1
+            else:
+                tmp_rows[n_right] = rows[i]
+                n_right += 1
+        rows[n_left:end] = tmp_rows[:n_right]
+        return n_left
     n_left = start
     n_right = 0
     n_features = X_node.shape[1]
@@ -210,8 +225,11 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
         n_pending -= 1
 
         f = cand_meta[node, 0]
+        # Children at max_depth are never split: they need no histogram and no data moved.
+        children_split = depth[node] + 1 < max_depth
         mid = _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start[node],
-                         end[node], f, cand_meta[node, 1], cand_meta[node, 2] == 1)
+                         end[node], f, cand_meta[node, 1], cand_meta[node, 2] == 1,
+                         not children_split)
         feature[node] = f
         split_bin[node] = cand_meta[node, 1]
         drawn_threshold[node] = cand_threshold[node]
@@ -258,7 +276,8 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
         parent_hist = hists[node]
         n_l = mid - start[node]
         n_r = end[node] - mid
-        if parent_hist.shape[0] > 0 and max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS:
+        if (parent_hist.shape[0] > 0 and children_split
+                and max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS):
             small_hist = np.zeros_like(parent_hist)
             big_hist = np.empty_like(parent_hist)
             if n_l <= n_r:
@@ -292,13 +311,26 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
     return (feature[:n_nodes].copy(), split_bin[:n_nodes].copy(),
             drawn_threshold[:n_nodes].copy(), missing_left[:n_nodes].copy(),
             left[:n_nodes].copy(), right[:n_nodes].copy(), sums[:n_nodes].copy(),
-            gain[:n_nodes].copy(), depth[:n_nodes].copy())
+            gain[:n_nodes].copy(), depth[:n_nodes].copy(), rows, start[:n_nodes].copy(),
+            end[:n_nodes].copy())
+
+
+@njit(cache=True, nogil=True)
+def _leaf_of_rows(rows, start, end, left, n_samples):
+    """Leaf of every sample after growth (rows permuted by the grower, each node's rows at
+    rows[start:end]); -1 for samples the tree was not grown on."""
+    out = np.full(n_samples, -1, np.int32)
+    for node in range(left.shape[0]):
+        if left[node] == TREE_LEAF:
+            for p in range(start[node], end[node]):
+                out[rows[p]] = node
+    return out
 
 
 def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_depth=None,
               min_samples_split=2, min_samples_leaf=1, min_weight_leaf=0.0, min_gain=0.0,
               max_features=None, feature_pool=None, max_leaf_nodes=None, splitter="best",
-              seed=0):
+              seed=0, return_leaves=False):
     """Grow one tree and return it as a `Tree` with real-valued thresholds.
 
     Parameters
@@ -316,6 +348,8 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     max_leaf_nodes : int or None, best-first growth with at most this many leaves when set.
     splitter : "best" or "random" (extra-trees thresholds).
     seed : int, seeds the tree's own random stream.
+    return_leaves : bool, also return each sample's leaf, (n_samples,) int32, -1 for samples
+        not in `rows` (what boosting needs after a round, without walking the tree again).
     """
     n_features = X_binned.shape[1]
     pool = (np.arange(n_features, dtype=INDEX_DTYPE) if feature_pool is None
@@ -324,7 +358,8 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
         params = np.zeros(3)
     rows = np.array(rows, dtype=INDEX_DTYPE)
     t0 = time.perf_counter()
-    feature, split_bin, drawn, missing_left, left, right, sums, gain, depth = _grow(
+    (feature, split_bin, drawn, missing_left, left, right, sums, gain, depth, rows, start,
+     end) = _grow(
         X_binned, np.ascontiguousarray(stats, dtype=np.float64), rows, pool,
         len(pool) if max_features is None else int(max_features),
         bin_mapper.representatives_, bin_mapper.edges_, criterion,
@@ -342,4 +377,6 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     tree = Tree.from_arrays(feature, threshold, missing_left, left, right, sums, gain, depth,
                             criterion, params)
     tree.total_grow_time = time.perf_counter() - t0
+    if return_leaves:
+        return tree, _leaf_of_rows(rows, start, end, left, X_binned.shape[0])
     return tree

@@ -7,13 +7,22 @@ sklearn.base._fit_context (private, but the mechanism every scikit-learn estimat
 from numbers import Integral, Real
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Hidden, Interval, RealNotInt, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Hidden,
+    Interval,
+    Options,
+    RealNotInt,
+    StrOptions,
+)
 from sklearn.utils.validation import _check_sample_weight
 
 __all__ = [
+    "HasMethods",
     "Hidden",
     "Integral",
     "Interval",
+    "Options",
     "Real",
     "RealNotInt",
     "StrOptions",
