@@ -24,6 +24,8 @@ MAKERS = {
     "multiclass-10k": (lambda: make_classification(12_500, n_features=20, n_informative=12,
                                                    n_classes=5, random_state=0), "multiclass"),
     "hastie-10k": (lambda: make_hastie_10_2(12_500, random_state=0), "binary"),
+    # PERF_NOTES.md's hastie 80k (training rows).
+    "hastie-100k": (lambda: make_hastie_10_2(100_000, random_state=0), "binary"),
     "friedman1-10k": (lambda: make_friedman1(12_500, noise=1.0, random_state=0), "regression"),
     "breast_cancer": (lambda: load_breast_cancer(return_X_y=True), "binary"),
     "digits": (lambda: load_digits(return_X_y=True), "multiclass"),

@@ -6,27 +6,45 @@ installed is reported as skipped."""
 
 import importlib
 
-# family -> (skext class path, [(peer name, class path)], parameters shared by both sides)
+# Parameter mapping of a peer whose names differ from skext's: renamed names, and fixed values
+# that make the peer do the same work (HistGradientBoosting: max_iter rounds, no early stopping,
+# depth-3 trees of at most 8 leaves like scikit-learn's GradientBoosting with max_depth=3).
+HGB_FROM_GB = {"rename": {"n_estimators": "max_iter"},
+               "fixed": {"early_stopping": False, "max_leaf_nodes": None}}
+
+# family -> (skext class path, [(peer name, class path, mapping or None)], parameters of both)
 FAMILIES = {
     "RandomForestClassifier": (
         "skext.ensemble.RandomForestClassifier",
-        [("sklearn", "sklearn.ensemble.RandomForestClassifier")],
+        [("sklearn", "sklearn.ensemble.RandomForestClassifier", None)],
         {"n_estimators": 100},
     ),
     "ExtraTreesClassifier": (
         "skext.ensemble.ExtraTreesClassifier",
-        [("sklearn", "sklearn.ensemble.ExtraTreesClassifier")],
+        [("sklearn", "sklearn.ensemble.ExtraTreesClassifier", None)],
         {"n_estimators": 100},
     ),
     "RandomForestRegressor": (
         "skext.ensemble.RandomForestRegressor",
-        [("sklearn", "sklearn.ensemble.RandomForestRegressor")],
+        [("sklearn", "sklearn.ensemble.RandomForestRegressor", None)],
         {"n_estimators": 100},
     ),
     "ExtraTreesRegressor": (
         "skext.ensemble.ExtraTreesRegressor",
-        [("sklearn", "sklearn.ensemble.ExtraTreesRegressor")],
+        [("sklearn", "sklearn.ensemble.ExtraTreesRegressor", None)],
         {"n_estimators": 100},
+    ),
+    "GradientBoostingClassifier": (
+        "skext.ensemble.GradientBoostingClassifier",
+        [("sklearn", "sklearn.ensemble.GradientBoostingClassifier", None),
+         ("sklearn-hist", "sklearn.ensemble.HistGradientBoostingClassifier", HGB_FROM_GB)],
+        {"n_estimators": 100, "max_depth": 3, "learning_rate": 0.1},
+    ),
+    "GradientBoostingRegressor": (
+        "skext.ensemble.GradientBoostingRegressor",
+        [("sklearn", "sklearn.ensemble.GradientBoostingRegressor", None),
+         ("sklearn-hist", "sklearn.ensemble.HistGradientBoostingRegressor", HGB_FROM_GB)],
+        {"n_estimators": 100, "max_depth": 3, "learning_rate": 0.1},
     ),
 }
 
@@ -35,6 +53,7 @@ SUITES = {
     "tiny": [
         ("breast_cancer", "RandomForestClassifier", {"n_estimators": 5}),
         ("diabetes", "ExtraTreesRegressor", {"n_estimators": 5}),
+        ("breast_cancer", "GradientBoostingClassifier", {"n_estimators": 5}),
     ],
     "quick": [
         ("clf-higgs-like-20k", "RandomForestClassifier", {"n_estimators": 50}),
@@ -45,10 +64,16 @@ SUITES = {
         ("breast_cancer", "RandomForestClassifier", {}),
         ("digits", "ExtraTreesClassifier", {}),
         ("diabetes", "RandomForestRegressor", {}),
+        ("hastie-10k", "GradientBoostingClassifier", {}),
+        ("breast_cancer", "GradientBoostingClassifier", {}),
+        ("diabetes", "GradientBoostingRegressor", {}),
     ],
     "full": [
         ("clf-higgs-like-100k", "RandomForestClassifier", {}),
         ("clf-higgs-like-100k", "ExtraTreesClassifier", {}),
+        ("hastie-100k", "GradientBoostingClassifier", {}),
+        ("clf-higgs-like-100k", "GradientBoostingClassifier", {}),
+        ("friedman1-10k", "GradientBoostingRegressor", {}),
         ("multiclass-10k", "RandomForestClassifier", {}),
         ("hastie-10k", "RandomForestClassifier", {}),
         ("friedman1-10k", "RandomForestRegressor", {}),
@@ -69,9 +94,29 @@ def resolve(path):
         return None
 
 
+def map_params(params, mapping):
+    """A peer's parameters from skext's: renamed and fixed per the mapping (None: same names)."""
+    if mapping is None:
+        return dict(params)
+    out = {mapping["rename"].get(k, k): v for k, v in params.items()}
+    out.update(mapping["fixed"])
+    return out
+
+
+def _build(cls, params):
+    """cls(**params); n_jobs is left out for an estimator without it (scikit-learn's
+    GradientBoosting is single-threaded; the harness caps every side's threads anyway)."""
+    if "n_jobs" not in cls().get_params():
+        params = {k: v for k, v in params.items() if k != "n_jobs"}
+    return cls(**params)
+
+
 def make_pair(family, extra, n_jobs, random_state=0):
-    """[(side, estimator or None)] for skext and each peer, with identical parameters."""
-    ours, peers, shared = FAMILIES[family]
+    """[(side, estimator or None)] for skext and each peer, with the same parameters (mapped to
+    the peer's names where they differ)."""
+    ours, peer_list, shared = FAMILIES[family]
     params = {**shared, **extra, "n_jobs": n_jobs, "random_state": random_state}
-    sides = [("skext", resolve(ours))] + [(name, resolve(path)) for name, path in peers]
-    return [(side, cls(**params) if cls is not None else None) for side, cls in sides]
+    sides = [("skext", resolve(ours), None)] + list(
+        (name, resolve(path), mapping) for name, path, mapping in peer_list)
+    return [(side, _build(cls, map_params(params, mapping)) if cls is not None else None)
+            for side, cls, mapping in sides]

@@ -11,6 +11,7 @@ from importlib import metadata
 
 import numpy as np
 from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
+from threadpoolctl import threadpool_limits
 
 from . import datasets, peers
 
@@ -88,13 +89,15 @@ def run_workload(dataset, family, extra, n_jobs, repeat):
             if est is None:
                 continue
             model = clone(est)
-            with PeakRSS() as mem:
+            # Every side gets n_jobs threads, OpenMP pools included (HistGradientBoosting).
+            with threadpool_limits(limits=n_jobs), PeakRSS() as mem:
                 t0 = time.perf_counter()
                 model.fit(X_tr, y_tr)
                 rows[side]["fit_s"].append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            _predict(task, model, X_te)
-            rows[side]["predict_s"].append(time.perf_counter() - t0)
+            with threadpool_limits(limits=n_jobs):
+                t0 = time.perf_counter()
+                _predict(task, model, X_te)
+                rows[side]["predict_s"].append(time.perf_counter() - t0)
             rows[side]["peak_memory_mb"] = max(rows[side].get("peak_memory_mb", 0.0),
                                                mem.megabytes)
             fitted[side] = model

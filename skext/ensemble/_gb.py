@@ -29,7 +29,6 @@ from ..tree._classes import (
     MAX_INT,
     TREE_CONSTRAINTS,
     encode_classes,
-    regression_stats,
     resolve_max_features,
     resolve_min_samples,
 )
@@ -44,6 +43,7 @@ from ..utils._compat import (
     check_sample_weight,
     fit_context,
 )
+from ..utils._parallel import n_threads, numba_threads
 from ._base import mean_tree_importances
 from ._losses import (
     AbsoluteError,
@@ -53,6 +53,7 @@ from ._losses import (
     MultinomialLoss,
     QuantileLoss,
     SquaredError,
+    gradient_stats,
 )
 
 
@@ -81,13 +82,14 @@ class BaseGradientBoosting(BaseEstimator):
         "tol": [Interval(Real, 0.0, None, closed="left")],
         # Cost-complexity pruning is not implemented: only 0.0 (no pruning) is accepted.
         "ccp_alpha": [Options(Real, {0.0})],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(self, *, loss, learning_rate, n_estimators, subsample, criterion,
                  min_samples_split, min_samples_leaf, min_weight_fraction_leaf, max_depth,
                  min_impurity_decrease, init, random_state, max_features, alpha, verbose,
                  max_leaf_nodes, warm_start, validation_fraction, n_iter_no_change, tol,
-                 ccp_alpha, max_bins):
+                 ccp_alpha, max_bins, n_jobs):
         self.loss = loss
         self.learning_rate = learning_rate
         self.n_estimators = n_estimators
@@ -110,6 +112,7 @@ class BaseGradientBoosting(BaseEstimator):
         self.tol = tol
         self.ccp_alpha = ccp_alpha
         self.max_bins = max_bins
+        self.n_jobs = n_jobs
 
     # --- fit --------------------------------------------------------------------------------
 
@@ -175,8 +178,9 @@ class BaseGradientBoosting(BaseEstimator):
         self.max_features_ = resolve_max_features(self.max_features, n_features)
         self._grow_params = self._tree_params(n_samples)
 
-        n_stages = self._fit_stages(X, X_binned, bin_mapper, y, tree_sum, sample_weight,
-                                    base_seed, begin, X_val, y_val, w_val, monitor)
+        with numba_threads(self.n_jobs):
+            n_stages = self._fit_stages(X, X_binned, bin_mapper, y, tree_sum, sample_weight,
+                                        base_seed, begin, X_val, y_val, w_val, monitor)
         self._resize(n_stages)
         self.n_estimators_ = n_stages
         self._pack()
@@ -187,7 +191,8 @@ class BaseGradientBoosting(BaseEstimator):
             self.min_samples_split, self.min_samples_leaf, n_samples)
         return dict(criterion=CRITERIA_REG[self.criterion], max_depth=self.max_depth,
                     min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
-                    max_features=self.max_features_, max_leaf_nodes=self.max_leaf_nodes)
+                    max_features=self.max_features_, max_leaf_nodes=self.max_leaf_nodes,
+                    parallel=n_threads(self.n_jobs) > 1)
 
     def _clear_state(self):
         for name in ("estimators_", "train_score_", "oob_improvement_", "oob_scores_",
@@ -247,6 +252,7 @@ class BaseGradientBoosting(BaseEstimator):
         K = self.n_trees_per_iteration_
         n_samples = len(y)
         init = self._init_raw_pred(X, n_samples)
+        stats = np.empty((n_samples, 3))
         do_oob = self.subsample < 1.0
         n_inbag = max(1, int(self.subsample * n_samples))
         self._resize(self.n_estimators)
@@ -274,8 +280,9 @@ class BaseGradientBoosting(BaseEstimator):
             rows = np.flatnonzero(w_stage > 0)
             total_weight = w_stage.sum()
             for k in range(K):
+                gradient_stats(np.ascontiguousarray(neg_grad[:, k]), w_stage, stats)
                 tree, leaf = grow_tree(
-                    X_binned, regression_stats(neg_grad[:, k], w_stage), rows, bin_mapper,
+                    X_binned, stats, rows, bin_mapper,
                     min_weight_leaf=self.min_weight_fraction_leaf * total_weight,
                     min_gain=(self.min_impurity_decrease - _EPSILON) * total_weight,
                     seed=stage_rng.randint(MAX_INT), return_leaves=True, **self._grow_params)
@@ -466,6 +473,11 @@ class GradientBoostingClassifier(ClassifierMixin, BaseGradientBoosting):
     ccp_alpha : 0.0
         Cost-complexity pruning is not implemented; only 0.0 is accepted.
     max_bins : int, default=255
+        Bins per feature (skext's own parameter).
+    n_jobs : int, default=None
+        Threads building each tree's histograms and the per-round loss terms (skext's own
+        parameter; scikit-learn's GradientBoosting is single-threaded). None means 1, -1 all
+        cores; results do not depend on it.
 
     Attributes
     ----------
@@ -494,7 +506,8 @@ class GradientBoostingClassifier(ClassifierMixin, BaseGradientBoosting):
                  min_weight_fraction_leaf=0.0, max_depth=3, min_impurity_decrease=0.0,
                  init=None, random_state=None, max_features=None, verbose=0,
                  max_leaf_nodes=None, warm_start=False, validation_fraction=0.1,
-                 n_iter_no_change=None, tol=1e-4, ccp_alpha=0.0, max_bins=MAX_BINS):
+                 n_iter_no_change=None, tol=1e-4, ccp_alpha=0.0, max_bins=MAX_BINS,
+                 n_jobs=None):
         super().__init__(
             loss=loss, learning_rate=learning_rate, n_estimators=n_estimators,
             subsample=subsample, criterion=criterion, min_samples_split=min_samples_split,
@@ -503,7 +516,7 @@ class GradientBoostingClassifier(ClassifierMixin, BaseGradientBoosting):
             random_state=random_state, max_features=max_features, alpha=0.9, verbose=verbose,
             max_leaf_nodes=max_leaf_nodes, warm_start=warm_start,
             validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
-            tol=tol, ccp_alpha=ccp_alpha, max_bins=max_bins)
+            tol=tol, ccp_alpha=ccp_alpha, max_bins=max_bins, n_jobs=n_jobs)
 
     def _encode_y(self, y, sample_weight):
         classes, y_encoded = encode_classes(y)
@@ -603,7 +616,7 @@ class GradientBoostingRegressor(RegressorMixin, BaseGradientBoosting):
                  min_impurity_decrease=0.0, init=None, random_state=None, max_features=None,
                  alpha=0.9, verbose=0, max_leaf_nodes=None, warm_start=False,
                  validation_fraction=0.1, n_iter_no_change=None, tol=1e-4, ccp_alpha=0.0,
-                 max_bins=MAX_BINS):
+                 max_bins=MAX_BINS, n_jobs=None):
         super().__init__(
             loss=loss, learning_rate=learning_rate, n_estimators=n_estimators,
             subsample=subsample, criterion=criterion, min_samples_split=min_samples_split,
@@ -612,7 +625,7 @@ class GradientBoostingRegressor(RegressorMixin, BaseGradientBoosting):
             random_state=random_state, max_features=max_features, alpha=alpha, verbose=verbose,
             max_leaf_nodes=max_leaf_nodes, warm_start=warm_start,
             validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
-            tol=tol, ccp_alpha=ccp_alpha, max_bins=max_bins)
+            tol=tol, ccp_alpha=ccp_alpha, max_bins=max_bins, n_jobs=n_jobs)
 
     def _encode_y(self, y, sample_weight):
         y = np.asarray(y, dtype=np.float64)

@@ -16,7 +16,7 @@ y is float64: the target for regression, the class index 0 .. K-1 for classifica
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from scipy.special import expit, logsumexp, softmax
 
 # A Newton step whose hessian sum is below this is set to 0 (scikit-learn's _safe_divide).
@@ -116,18 +116,62 @@ def _leaf_huber_steps(leaf, n_nodes, residual, weights, delta):
     return out
 
 
-@njit(cache=True, nogil=True)
+# Rows per block of the threaded reductions: partial sums per fixed block, added in block order,
+# so a loss value does not depend on the thread count.
+_SUM_BLOCK = 4096
+
+
+@njit(cache=True, nogil=True, parallel=True)
 def _binomial_deviance(y, raw, w):
     """Twice the weighted mean log-loss of logits raw: 2 sum w (log(1 + e^r) - y r) / sum w."""
+    n = y.shape[0]
+    n_blocks = (n + _SUM_BLOCK - 1) // _SUM_BLOCK
+    totals = np.zeros(n_blocks)
+    weights = np.zeros(n_blocks)
+    for blk in prange(n_blocks):
+        total = 0.0
+        weight = 0.0
+        for i in range(blk * _SUM_BLOCK, min(n, (blk + 1) * _SUM_BLOCK)):
+            r = raw[i]
+            # log(1 + e^r), stable for either sign of r.
+            softplus = max(r, 0.0) + np.log1p(np.exp(-abs(r)))
+            total += w[i] * (softplus - y[i] * r)
+            weight += w[i]
+        totals[blk] = total
+        weights[blk] = weight
+    # Added in block order by a plain loop: an array .sum() here would become a threaded
+    # reduction (parallel=True) whose rounding depends on the thread count.
     total = 0.0
     weight = 0.0
-    for i in range(y.shape[0]):
-        r = raw[i]
-        # log(1 + e^r), stable for either sign of r.
-        softplus = max(r, 0.0) + np.log1p(np.exp(-abs(r)))
-        total += w[i] * (softplus - y[i] * r)
-        weight += w[i]
+    for blk in range(n_blocks):
+        total += totals[blk]
+        weight += weights[blk]
     return 2.0 * total / weight
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _binomial_negative_gradient(y, raw, out):
+    """out = y - expit(raw), elementwise (out: (n,) float64)."""
+    for i in prange(y.shape[0]):
+        r = raw[i]
+        # scipy's expit, branch for branch, so results match scikit-learn's to the last bit.
+        if r >= 0.0:
+            p = 1.0 / (1.0 + np.exp(-r))
+        else:
+            e = np.exp(r)
+            p = e / (1.0 + e)
+        out[i] = y[i] - p
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def gradient_stats(neg_grad, w, out):
+    """The channels of the regression tree fitted to a gradient column: out (n, 3) = (w, w g,
+    w g^2), as regression_stats for squared_error / friedman_mse, without temporaries."""
+    for i in prange(neg_grad.shape[0]):
+        wg = w[i] * neg_grad[i]
+        out[i, 0] = w[i]
+        out[i, 1] = wg
+        out[i, 2] = wg * neg_grad[i]
 
 
 def _average(values, w):
@@ -261,7 +305,9 @@ class BinomialLoss(_Loss):
         return _binomial_deviance(y, np.ascontiguousarray(raw[:, 0]), w)
 
     def negative_gradient(self, y, raw):
-        return (y - expit(raw[:, 0]))[:, None]
+        out = np.empty((len(y), 1))
+        _binomial_negative_gradient(y, np.ascontiguousarray(raw[:, 0]), out[:, 0])
+        return out
 
     def leaf_values(self, leaf, n_nodes, y, raw, neg_grad, w, k):
         g = neg_grad[:, 0]

@@ -18,7 +18,7 @@ from numba import njit
 from numba.typed import List
 
 from ._criterion import _node_weight, _weighted_impurity
-from ._histogram import _build_histogram, _subtract_histograms
+from ._histogram import _build_histogram, _build_histogram_rows, _subtract_histograms
 from ._random import new_rng_state
 from ._splitter import _find_best_split
 from ._tree import Tree
@@ -44,6 +44,35 @@ _INITIAL_NODE_CAPACITY = 1023
 def _doubled(a, fill):
     """a with its first axis doubled, the new part set to fill."""
     return np.concatenate((a, np.full_like(a, fill)))
+
+
+@njit(cache=True, nogil=True)
+def _gather_rows(X_binned, stats, rows, X_node, stats_node):
+    """X_node[i] = X_binned[rows[i]], stats_node[i] = stats[rows[i]] (out: X_node, stats_node)."""
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        for f in range(X_binned.shape[1]):
+            X_node[i, f] = X_binned[r, f]
+        for c in range(stats.shape[1]):
+            stats_node[i, c] = stats[r, c]
+
+
+@njit(cache=True, nogil=True)
+def _partition_root(rows, X_binned, tmp_rows, feature, split_bin, missing_left):
+    """Stable partition of all of rows (in/out) by the root split, reading codes through rows.
+    Returns where the right child starts."""
+    n_left = 0
+    n_right = 0
+    for i in range(rows.shape[0]):
+        b = X_binned[rows[i], feature]
+        if missing_left if b == MISSING_BIN else b <= split_bin:
+            rows[n_left] = rows[i]
+            n_left += 1
+        else:
+            tmp_rows[n_right] = rows[i]
+            n_right += 1
+    rows[n_left:] = tmp_rows[:n_right]
+    return n_left
 
 
 @njit(cache=True, nogil=True)
@@ -100,7 +129,7 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
 @njit(cache=True, nogil=True)
 def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, criterion, params,
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, min_gain,
-          max_leaf_nodes, random_splits, rng_state):
+          max_leaf_nodes, random_splits, rng_state, parallel):
     """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous).
 
     X_binned (n_samples, n_features) uint8; stats (n_samples, C) float64 per-sample channels;
@@ -147,9 +176,14 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
     # Node-ordered copies of the tree's rows (see module doc) and the partition's scratch.
     X_node = np.empty((n_rows, X_binned.shape[1]), np.uint8)
     stats_node = np.empty((n_rows, n_slots - 1))
-    for i in range(n_rows):
-        X_node[i, :] = X_binned[rows[i]]
-        stats_node[i, :] = stats[rows[i]]
+    # Subtraction needs every node to see every pool feature; extra-trees never builds full ones.
+    use_subtraction = max_features >= n_pool and not random_splits
+    # With a full root histogram nothing reads the root's node-ordered copy: build the histogram
+    # through `rows` and fill X_node/stats_node after the root split, already in child order
+    # (or never, when the children are final leaves: a stump moves no data at all).
+    lazy_root = use_subtraction and n_rows >= _FULL_HISTOGRAM_MIN_ROWS
+    if not lazy_root:
+        _gather_rows(X_binned, stats, rows, X_node, stats_node)
     tmp_rows = np.empty(n_rows, np.int32)
     tmp_X = np.empty_like(X_node)
     tmp_stats = np.empty_like(stats_node)
@@ -161,8 +195,6 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
     best_left = np.empty(n_slots)
     best_threshold = np.empty(1)
 
-    # Subtraction needs every node to see every pool feature; extra-trees never builds full ones.
-    use_subtraction = max_features >= n_pool and not random_splits
     no_hist = np.zeros((0, 0, 0))
     hists = List()
 
@@ -193,11 +225,11 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
     for i in range(n_rows):
         sums[0, 0] += 1.0
         for c in range(n_slots - 1):
-            sums[0, 1 + c] += stats_node[i, c]
+            sums[0, 1 + c] += stats[rows[i], c]
     root_hist = no_hist
-    if use_subtraction and n_rows >= _FULL_HISTOGRAM_MIN_ROWS:
+    if lazy_root:
         root_hist = np.zeros((n_pool, N_HIST_BINS, n_slots))
-        _build_histogram(X_node, stats_node, 0, n_rows, pool, root_hist)
+        _build_histogram_rows(X_binned, stats, rows, pool, root_hist, parallel)
     hists.append(root_hist)
     evaluate(0, root_hist)
     n_nodes = 1
@@ -227,9 +259,15 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
         f = cand_meta[node, 0]
         # Children at max_depth are never split: they need no histogram and no data moved.
         children_split = depth[node] + 1 < max_depth
-        mid = _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start[node],
-                         end[node], f, cand_meta[node, 1], cand_meta[node, 2] == 1,
-                         not children_split)
+        if node == 0 and lazy_root:
+            mid = _partition_root(rows, X_binned, tmp_rows, f, cand_meta[node, 1],
+                                  cand_meta[node, 2] == 1)
+            if children_split:
+                _gather_rows(X_binned, stats, rows, X_node, stats_node)
+        else:
+            mid = _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start[node],
+                             end[node], f, cand_meta[node, 1], cand_meta[node, 2] == 1,
+                             not children_split)
         feature[node] = f
         split_bin[node] = cand_meta[node, 1]
         drawn_threshold[node] = cand_threshold[node]
@@ -282,12 +320,12 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
             big_hist = np.empty_like(parent_hist)
             if n_l <= n_r:
                 _build_histogram(X_node, stats_node, start[l_node], end[l_node], pool,
-                                 small_hist)
+                                 small_hist, parallel)
                 l_hist = small_hist
                 r_hist = big_hist
             else:
                 _build_histogram(X_node, stats_node, start[r_node], end[r_node], pool,
-                                 small_hist)
+                                 small_hist, parallel)
                 l_hist = big_hist
                 r_hist = small_hist
             _subtract_histograms(parent_hist, small_hist, big_hist)
@@ -330,7 +368,7 @@ def _leaf_of_rows(rows, start, end, left, n_samples):
 def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_depth=None,
               min_samples_split=2, min_samples_leaf=1, min_weight_leaf=0.0, min_gain=0.0,
               max_features=None, feature_pool=None, max_leaf_nodes=None, splitter="best",
-              seed=0, return_leaves=False):
+              seed=0, return_leaves=False, parallel=False):
     """Grow one tree and return it as a `Tree` with real-valued thresholds.
 
     Parameters
@@ -348,6 +386,8 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     max_leaf_nodes : int or None, best-first growth with at most this many leaves when set.
     splitter : "best" or "random" (extra-trees thresholds).
     seed : int, seeds the tree's own random stream.
+    parallel : bool, build full histograms with Numba's threads (one tree at a time, as boosting
+        grows them; the result does not depend on the thread count).
     return_leaves : bool, also return each sample's leaf, (n_samples,) int32, -1 for samples
         not in `rows` (what boosting needs after a round, without walking the tree again).
     """
@@ -367,7 +407,7 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
         np.iinfo(np.int64).max if max_depth is None else int(max_depth),
         int(min_samples_split), int(min_samples_leaf), float(min_weight_leaf), float(min_gain),
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), splitter == "random",
-        new_rng_state(seed))
+        new_rng_state(seed), bool(parallel))
     # Bin b -> its upper edge; MISSING_BIN (every non-missing value left) -> +inf. edges_ is
     # padded with +inf, so a clipped index past a feature's last edge reads +inf too.
     is_split = left != TREE_LEAF

@@ -18,14 +18,28 @@ def test_datasets_are_deterministic():
 def test_pairs_share_parameters():
     for family in peers.FAMILIES:
         sides = dict(peers.make_pair(family, {"n_estimators": 7}, n_jobs=2))
-        ours, theirs = sides["skext"], sides["sklearn"]
-        for name in ("n_estimators", "n_jobs", "random_state", "max_features", "criterion"):
-            assert ours.get_params()[name] == theirs.get_params()[name], (family, name)
+        ours, theirs = sides["skext"].get_params(), sides["sklearn"].get_params()
+        for name in ("n_estimators", "n_jobs", "random_state", "max_features", "criterion",
+                     "max_depth", "learning_rate"):
+            # scikit-learn >= 1.9 deprecates GradientBoosting's criterion (its trees always use
+            # squared_error, whose splits friedman_mse equals).
+            if name in theirs and theirs[name] != "deprecated":
+                assert ours[name] == theirs[name], (family, name)
+
+
+def test_histgradientboosting_mapping_is_the_documented_one():
+    # GradientBoosting(n_estimators, max_depth=3) == HGB(max_iter, max_depth=3, at most 8
+    # leaves by depth, no early stopping, same learning rate).
+    sides = dict(peers.make_pair("GradientBoostingClassifier", {"n_estimators": 7}, n_jobs=2))
+    hgb = sides["sklearn-hist"].get_params()
+    assert hgb["max_iter"] == 7 and hgb["max_depth"] == 3 and hgb["max_leaf_nodes"] is None
+    assert hgb["early_stopping"] is False and hgb["learning_rate"] == 0.1
+    assert "n_jobs" not in sides["sklearn"].get_params()
 
 
 def test_missing_peer_is_skipped(monkeypatch):
     monkeypatch.setitem(peers.FAMILIES, "RandomForestClassifier", (
-        "skext.ensemble.RandomForestClassifier", [("nope", "no_such_package.Model")], {}))
+        "skext.ensemble.RandomForestClassifier", [("nope", "no_such_package.Model", None)], {}))
     sides = dict(peers.make_pair("RandomForestClassifier", {"n_estimators": 2}, n_jobs=1))
     assert sides["nope"] is None
 
@@ -37,6 +51,6 @@ def test_tiny_suite_writes_valid_outputs(tmp_path):
     for row in saved["results"]:
         assert RESULT_KEYS <= row.keys()
         assert row["fit_median_s"] > 0 and row["score"] is not None
-    assert len(doc["ratios"]) == 2
+    assert len(doc["ratios"]) == 4  # RF, ET, GB vs sklearn and vs HistGradientBoosting
     assert (tmp_path / "results.md").read_text().startswith("# skext benchmark")
     assert (tmp_path / "fit_ratios.png").stat().st_size > 1000

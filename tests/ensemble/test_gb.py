@@ -135,6 +135,15 @@ def test_warm_start_equals_one_fit():
         warm.set_params(n_estimators=10).fit(X, y)
 
 
+def test_bit_identical_for_any_n_jobs():
+    X, y = make_hastie_10_2(3000, random_state=0)
+    models = [GradientBoostingClassifier(n_estimators=20, subsample=0.8, random_state=0,
+                                         n_jobs=n_jobs).fit(X, y) for n_jobs in (1, 2, -1)]
+    for model in models[1:]:
+        np.testing.assert_array_equal(model.train_score_, models[0].train_score_)
+        np.testing.assert_array_equal(model.predict_proba(X), models[0].predict_proba(X))
+
+
 def test_early_stopping():
     X, y = make_friedman1(1000, noise=0.5, random_state=0)
     model = GradientBoostingRegressor(n_estimators=1000, learning_rate=0.3, n_iter_no_change=5,
