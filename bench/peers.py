@@ -34,6 +34,11 @@ FAMILIES = {
         [("sklearn", "sklearn.ensemble.ExtraTreesRegressor", None)],
         {"n_estimators": 100},
     ),
+    "AdaBoostClassifier": (
+        "skext.ensemble.AdaBoostClassifier",
+        [("sklearn", "sklearn.ensemble.AdaBoostClassifier", None)],
+        {"n_estimators": 200},
+    ),
     "GradientBoostingClassifier": (
         "skext.ensemble.GradientBoostingClassifier",
         [("sklearn", "sklearn.ensemble.GradientBoostingClassifier", None),
@@ -65,6 +70,7 @@ SUITES = {
         ("digits", "ExtraTreesClassifier", {}),
         ("diabetes", "RandomForestRegressor", {}),
         ("hastie-10k", "GradientBoostingClassifier", {}),
+        ("hastie-10k", "AdaBoostClassifier", {}),
         ("breast_cancer", "GradientBoostingClassifier", {}),
         ("diabetes", "GradientBoostingRegressor", {}),
     ],
@@ -72,6 +78,7 @@ SUITES = {
         ("clf-higgs-like-100k", "RandomForestClassifier", {}),
         ("clf-higgs-like-100k", "ExtraTreesClassifier", {}),
         ("hastie-100k", "GradientBoostingClassifier", {}),
+        ("hastie-100k", "AdaBoostClassifier", {}),
         ("clf-higgs-like-100k", "GradientBoostingClassifier", {}),
         ("friedman1-10k", "GradientBoostingRegressor", {}),
         ("multiclass-10k", "RandomForestClassifier", {}),

@@ -1,6 +1,8 @@
 """skext: scikit-learn-compatible tree ensembles on one shared Numba tree engine."""
 
 from .ensemble import (
+    AdaBoostClassifier,
+    AdaBoostRegressor,
     ExtraTreesClassifier,
     ExtraTreesRegressor,
     GradientBoostingClassifier,
@@ -13,6 +15,8 @@ from .tree import DecisionTreeClassifier, DecisionTreeRegressor
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdaBoostClassifier",
+    "AdaBoostRegressor",
     "DecisionTreeClassifier",
     "DecisionTreeRegressor",
     "ExtraTreesClassifier",

@@ -6,6 +6,8 @@ cross_val_score rely on."""
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skext import (
+    AdaBoostClassifier,
+    AdaBoostRegressor,
     DecisionTreeClassifier,
     DecisionTreeRegressor,
     ExtraTreesClassifier,
@@ -24,6 +26,8 @@ _FOREST_XFAIL = {
 }
 
 ESTIMATORS = [
+    AdaBoostClassifier(n_estimators=5),
+    AdaBoostRegressor(n_estimators=5),
     DecisionTreeClassifier(),
     DecisionTreeRegressor(),
     RandomForestClassifier(n_estimators=5),

@@ -7,8 +7,11 @@ from ._forest import (
     RandomForestRegressor,
 )
 from ._gb import GradientBoostingClassifier, GradientBoostingRegressor
+from ._weight_boosting import AdaBoostClassifier, AdaBoostRegressor
 
 __all__ = [
+    "AdaBoostClassifier",
+    "AdaBoostRegressor",
     "ExtraTreesClassifier",
     "ExtraTreesRegressor",
     "GradientBoostingClassifier",

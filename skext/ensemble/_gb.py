@@ -335,13 +335,9 @@ class BaseGradientBoosting(BaseEstimator):
             min_weight_fraction_leaf=self.min_weight_fraction_leaf,
             max_features=self.max_features, max_leaf_nodes=self.max_leaf_nodes,
             min_impurity_decrease=self.min_impurity_decrease, max_bins=self.max_bins)
-        est.tree_ = tree
-        est.n_features_in_ = self.n_features_in_
-        if hasattr(self, "feature_names_in_"):
-            est.feature_names_in_ = self.feature_names_in_
-        est.max_features_ = self.max_features_
-        est.n_outputs_ = 1
-        return est
+        return est._set_fitted(tree, self.n_features_in_,
+                               getattr(self, "feature_names_in_", None),
+                               max_features_=self.max_features_)
 
     def _resize(self, n_stages):
         """Grow or truncate the per-stage attributes to n_stages."""
