@@ -265,19 +265,19 @@ class BaseForest(BaseEstimator):
     def _predict_mean(self, X):
         """Mean of the trees' leaf values, (n_samples, n_outputs), one kernel call."""
         X = self._validate_X_predict(X)
-        nodes, values, roots = self._forest
+        nodes, values, roots, depths = self._forest
         out = np.empty((X.shape[0], values.shape[1]))
         with numba_threads(self.n_jobs):
-            _predict_forest(X, nodes, values, roots, out)
+            _predict_forest(X, nodes, values, roots, depths, out)
         return out / len(roots)
 
     def apply(self, X):
         """Leaf index of each sample in each tree, shape (n_samples, n_estimators)."""
         X = self._validate_X_predict(X)
-        nodes, _, roots = self._forest
+        nodes, _, roots, depths = self._forest
         out = np.empty((X.shape[0], len(roots)), dtype=np.int32)
         with numba_threads(self.n_jobs):
-            _apply_forest(X, nodes, roots, out)
+            _apply_forest(X, nodes, roots, depths, out)
         return (out - roots[None, :]).astype(np.intp)
 
     @property

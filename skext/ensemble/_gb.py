@@ -361,12 +361,12 @@ class BaseGradientBoosting(BaseEstimator):
         class-k tree in column k, so one kernel call sums the whole model."""
         K = self.n_trees_per_iteration_
         trees = [est.tree_ for est in self.estimators_.ravel()]
-        nodes, values, roots = pack_trees(trees)
+        nodes, values, roots, depths = pack_trees(trees)
         wide = np.zeros((len(values), K))
         sizes = np.diff(np.append(roots, len(values)))
         column = np.repeat(np.tile(np.arange(K), self.n_estimators_), sizes)
         wide[np.arange(len(values)), column] = self.learning_rate * values[:, 0]
-        self._forest = (nodes, wide, roots)
+        self._forest = (nodes, wide, roots, depths)
 
     # --- predict ----------------------------------------------------------------------------
 
@@ -397,17 +397,17 @@ class BaseGradientBoosting(BaseEstimator):
 
     def _tree_sum(self, X):
         """Sum of every tree's (learning_rate-scaled) value, (n_samples, K), one kernel call."""
-        nodes, values, roots = self._forest
+        nodes, values, roots, depths = self._forest
         out = np.empty((len(X), values.shape[1]))
-        _predict_forest(X, nodes, values, roots, out)
+        _predict_forest(X, nodes, values, roots, depths, out)
         return out
 
     def _staged_raw_predict(self, X):
         """Yield the raw predictions (n_samples, K) after each stage."""
         X = self._validate_X_predict(X)
-        nodes, values, roots = self._forest
+        nodes, values, roots, depths = self._forest
         leaves = np.empty((len(X), len(roots)), dtype=np.int32)
-        _apply_forest(X, nodes, roots, leaves)
+        _apply_forest(X, nodes, roots, depths, leaves)
         init = self._init_raw_pred(X, len(X))
         tree_sum = np.zeros_like(init)
         K = self.n_trees_per_iteration_
@@ -420,9 +420,9 @@ class BaseGradientBoosting(BaseEstimator):
         """Leaf index of each sample in each tree, shape (n_samples, n_estimators, K)
         (K = 1 for regression and binary classification)."""
         X = self._validate_X_predict(X)
-        nodes, _, roots = self._forest
+        nodes, _, roots, depths = self._forest
         out = np.empty((len(X), len(roots)), dtype=np.int32)
-        _apply_forest(X, nodes, roots, out)
+        _apply_forest(X, nodes, roots, depths, out)
         out = (out - roots[None, :]).astype(np.float64)
         return out.reshape(len(X), self.n_estimators_, self.n_trees_per_iteration_)
 

@@ -219,9 +219,9 @@ class BaseWeightBoosting(BaseEstimator):
         the classifier): one apply kernel call on the fast path."""
         used = self.estimators_[:limit]
         if getattr(self, "_fast", False):
-            nodes, _, roots = self._forest
+            nodes, _, roots, depths = self._forest
             leaves = np.empty((len(X), len(roots)), dtype=np.int32)
-            _apply_forest(X, nodes, roots, leaves)
+            _apply_forest(X, nodes, roots, depths, leaves)
             return self._leaf_pred[leaves[:, :len(used)]]
         return np.column_stack([self._encode_pred(est.predict(X)) for est in used])
 
@@ -357,13 +357,13 @@ class AdaBoostClassifier(ClassifierMixin, BaseWeightBoosting):
     def _pack(self):
         super()._pack()
         # SAMME's coded vote of each node's class: w for it, -w / (K - 1) for the others.
-        nodes, _, roots = self._forest
+        nodes, _, roots, depths = self._forest
         K = self.n_classes_
         tree_of_node = np.repeat(np.arange(len(roots)), np.diff(np.append(roots, len(nodes))))
         w = self.estimator_weights_[tree_of_node][:, None]
         onehot = self._leaf_pred[:, None] == np.arange(K)[None, :]
         coded = np.where(onehot, w, -w / (K - 1)) if K > 1 else np.zeros((len(nodes), 1))
-        self._vote_forest = (nodes, coded, roots)
+        self._vote_forest = (nodes, coded, roots, depths)
 
     def _decision(self, votes, norm):
         pred = votes / norm
@@ -379,9 +379,9 @@ class AdaBoostClassifier(ClassifierMixin, BaseWeightBoosting):
             return self._decision(votes, self.estimator_weights_.sum())
         # Fast path: each leaf holds its tree's coded vote; one kernel call sums them all.
         X = self._validate_X_predict(X)
-        nodes, votes_per_node, roots = self._vote_forest
+        nodes, votes_per_node, roots, depths = self._vote_forest
         votes = np.empty((len(X), self.n_classes_))
-        _predict_forest(X, nodes, votes_per_node, roots, votes)
+        _predict_forest(X, nodes, votes_per_node, roots, depths, votes)
         return self._decision(votes, self.estimator_weights_.sum())
 
     def staged_decision_function(self, X):

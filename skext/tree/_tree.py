@@ -27,6 +27,9 @@ TREE_UNDEFINED = -2
 _PREDICT_BLOCK = 2048
 # Rows traversed in lock-step (_leaves_of_group).
 _PREDICT_GROUP = 8
+# Trees at most this deep are walked with a fixed number of steps (_leaves_of_rows): 7x faster
+# for 200 stumps than the lock-step group, whose loop control dominates on shallow trees.
+_FIXED_STEPS_MAX_DEPTH = 8
 
 
 class Tree:
@@ -101,9 +104,9 @@ class Tree:
         """Leaf id of every row of X (n_samples, n_features) float64."""
         if getattr(self, "_packed", None) is None:
             self._packed = pack_trees([self])
-        nodes, _, roots = self._packed
+        nodes, _, roots, depths = self._packed
         out = np.empty((X.shape[0], 1), dtype=np.int32)
-        _apply_forest(X, nodes, roots, out)
+        _apply_forest(X, nodes, roots, depths, out)
         return out[:, 0]
 
     def predict(self, X):
@@ -129,9 +132,9 @@ class Tree:
 def pack_trees(trees):
     """One prediction-node array and one value array for a list of trees.
 
-    Returns (nodes, values, roots): nodes in PREDICT_NODE_DTYPE with global child ids (a leaf
-    points to itself); roots[t] is the root of tree t, so `_predict_forest(X, nodes, values,
-    roots, ...)` evaluates every tree in one call."""
+    Returns (nodes, values, roots, depths): nodes in PREDICT_NODE_DTYPE with global child ids (a
+    leaf points to itself); roots[t] is the root of tree t and depths[t] its depth, so
+    `_predict_forest(X, nodes, values, roots, depths, ...)` evaluates every tree in one call."""
     sizes = np.array([t.node_count for t in trees], dtype=np.int64)
     roots = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
     grown = np.concatenate([t.nodes for t in trees])
@@ -146,7 +149,8 @@ def pack_trees(trees):
     missing_right = ~is_leaf & (grown["missing_left"] == 0)
     nodes["feature"] = feature | np.where(missing_right, MISSING_RIGHT_BIT, np.uint32(0))
     values = np.concatenate([t.value for t in trees])
-    return nodes, values, roots
+    depths = np.array([t.max_depth for t in trees], dtype=np.int64)
+    return nodes, values, roots, depths
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -157,6 +161,21 @@ def _step(x_row, nodes, node):
     v = x_row[code & FEATURE_MASK]
     go_right = (v > rec.threshold) | (np.isnan(v) & ((code & MISSING_RIGHT_BIT) != 0))
     return rec.left + np.int32(go_right)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _leaves_of_rows(X, i0, m, nodes, root, depth, cur):
+    """Leaves of rows i0 .. i0+m-1 in the tree at `root`, into cur[:m]."""
+    if depth <= _FIXED_STEPS_MAX_DEPTH:
+        # Shallow tree (boosting): exactly `depth` branch-free steps per row, a row that reached
+        # its leaf early stays on it; no loop exit to mispredict, rows overlap in the pipeline.
+        for g in range(m):
+            node = root
+            for _ in range(depth):
+                node = _step(X[i0 + g], nodes, node)
+            cur[g] = node
+    else:
+        _leaves_of_group(X, i0, m, nodes, root, cur)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -179,13 +198,13 @@ def _leaves_of_group(X, i0, m, nodes, root, cur):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _predict_forest(X, nodes, values, roots, out):
+def _predict_forest(X, nodes, values, roots, depths, out):
     """Sum over trees of each row's leaf value, trees added in order.
 
     X      (n_samples, n_features) float64 (in)
     nodes  (n_nodes,) PREDICT_NODE_DTYPE   (in)  packed forest (pack_trees)
     values (n_nodes, n_outputs) float64    (in)
-    roots  (n_trees,) int64                (in)
+    roots, depths (n_trees,) int64         (in)
     out    (n_samples, n_outputs) float64  (out)
     """
     n_samples = X.shape[0]
@@ -199,14 +218,14 @@ def _predict_forest(X, nodes, values, roots, out):
         for t in range(roots.shape[0]):
             for i0 in range(lo, hi, _PREDICT_GROUP):
                 m = min(_PREDICT_GROUP, hi - i0)
-                _leaves_of_group(X, i0, m, nodes, roots[t], cur)
+                _leaves_of_rows(X, i0, m, nodes, roots[t], depths[t], cur)
                 for g in range(m):
                     for k in range(values.shape[1]):
                         out[i0 + g, k] += values[cur[g], k]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _apply_forest(X, nodes, roots, out):
+def _apply_forest(X, nodes, roots, depths, out):
     """Leaf id (global, within the packed arrays) of each row in each tree: out (n_samples,
     n_trees) int32 (out)."""
     n_samples = X.shape[0]
@@ -218,7 +237,7 @@ def _apply_forest(X, nodes, roots, out):
         for t in range(roots.shape[0]):
             for i0 in range(lo, hi, _PREDICT_GROUP):
                 m = min(_PREDICT_GROUP, hi - i0)
-                _leaves_of_group(X, i0, m, nodes, roots[t], cur)
+                _leaves_of_rows(X, i0, m, nodes, roots[t], depths[t], cur)
                 for g in range(m):
                     out[i0 + g, t] = cur[g]
 

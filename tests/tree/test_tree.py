@@ -13,8 +13,11 @@ def _trees(seed, n_trees=3):
     X = rng.normal(size=(200, 4))
     X[rng.random(X.shape) < 0.1] = np.nan
     y = np.nan_to_num(X[:, 0]) + rng.normal(size=200)
-    trees = [DecisionTreeRegressor(max_depth=5, max_features=2, random_state=i).fit(X, y).tree_
-             for i in range(n_trees)]
+    # Shallow and full-depth trees: the kernels walk trees of depth <= 8 with fixed steps and
+    # deeper ones in lock-step groups.
+    trees = [DecisionTreeRegressor(max_depth=(5, None)[i % 2], max_features=2,
+                                   random_state=i).fit(X, y).tree_ for i in range(n_trees)]
+    assert n_trees == 1 or max(t.max_depth for t in trees) > 8
     # More rows than one prediction block (2048), and not a multiple of the lock-step group.
     X_test = rng.normal(size=(2051, 4))
     X_test[rng.random(X_test.shape) < 0.1] = np.nan
@@ -26,18 +29,18 @@ def _trees(seed, n_trees=3):
 @given(st.integers(0, 1000))
 def test_packed_forest_predict_matches_per_tree_sum(seed):
     trees, X = _trees(seed)
-    nodes, values, roots = pack_trees(trees)
+    nodes, values, roots, depths = pack_trees(trees)
     out = np.empty((len(X), 1))
-    _predict_forest(X, nodes, values, roots, out)
+    _predict_forest(X, nodes, values, roots, depths, out)
     np.testing.assert_allclose(out, _predict_forest_naive(X, trees), rtol=1e-12)
     np.testing.assert_allclose(out, sum(t.predict(X) for t in trees), rtol=1e-12)
 
 
 def test_apply_returns_each_trees_leaf():
     trees, X = _trees(0)
-    nodes, _, roots = pack_trees(trees)
+    nodes, _, roots, depths = pack_trees(trees)
     out = np.empty((len(X), len(trees)), np.int32)
-    _apply_forest(X, nodes, roots, out)
+    _apply_forest(X, nodes, roots, depths, out)
     for t, tree in enumerate(trees):
         leaves = out[:, t] - roots[t]
         np.testing.assert_array_equal(leaves, tree.apply(X))
