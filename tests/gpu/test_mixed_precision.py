@@ -319,6 +319,24 @@ def test_master_weights_keep_updates_smaller_than_half_an_fp16_ulp():
     assert float(param[0]) == float(to_fp16(np.float32([1 - 100 * 1e-4]))[0])
 
 
+@pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16])
+@pytest.mark.parametrize("optimiser", ["sgd", "adam"])
+def test_optimisers_minimise_a_quadratic_on_the_masters(dtype, optimiser):
+    target = np.array([0.3, -1.7, 2.5], dtype=np.float32)
+    param = np.zeros(3, dtype=dtype)
+    weights = MasterWeights([param])
+    for _ in range(300):
+        grad = (param.astype(np.float32) - target).astype(dtype)  # low-precision gradient
+        if optimiser == "sgd":
+            weights.sgd_step([grad], lr=0.1, momentum=0.5)
+        else:
+            weights.adam_step([grad], lr=0.05)
+        cast = to_fp16 if dtype == np.float16 else to_bf16
+        np.testing.assert_array_equal(param.view(np.uint16),
+                                      cast(weights.masters[0]).view(np.uint16))
+    np.testing.assert_allclose(weights.masters[0], target, atol=0.02)
+
+
 def _softmax_regression(n_steps, mode, seed=0):
     """Softmax regression trained with a loss weight of 2^-20 (tiny gradients, as in deep nets'
     activations): mode "fp32", "fp16" (fp16 weights/activations/gradients, no scaling) or
