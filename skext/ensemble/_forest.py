@@ -34,7 +34,7 @@ from ..tree._classes import (
     resolve_min_samples,
 )
 from ..tree._grower import grow_tree
-from ..tree._tree import _apply_forest, _predict_forest, pack_trees
+from ..tree._tree import _apply_forest, _predict_forest, tree_lists
 from ..tree._types import MAX_BINS
 from ..utils._compat import Interval, RealNotInt, StrOptions, check_sample_weight, fit_context
 from ..utils._parallel import numba_threads
@@ -205,7 +205,6 @@ class BaseForest(BaseEstimator):
                 estimator.classes_ = self.classes_
                 estimator.n_classes_ = self.n_classes_
             self.estimators_.append(estimator)
-        self._forest = pack_trees([e.tree_ for e in self.estimators_])
 
         # 6. Out-of-bag estimate.
         if self.oob_score:
@@ -265,20 +264,20 @@ class BaseForest(BaseEstimator):
     def _predict_mean(self, X):
         """Mean of the trees' leaf values, (n_samples, n_outputs), one kernel call."""
         X = self._validate_X_predict(X)
-        nodes, values, roots, depths = self._forest
-        out = np.empty((X.shape[0], values.shape[1]))
+        nodes, values, depths = tree_lists([e.tree_ for e in self.estimators_])
+        out = np.empty((X.shape[0], values[0].shape[1]))
         with numba_threads(self.n_jobs):
-            _predict_forest(X, nodes, values, roots, depths, out)
-        return out / len(roots)
+            _predict_forest(X, nodes, values, depths, out)
+        return out / len(depths)
 
     def apply(self, X):
         """Leaf index of each sample in each tree, shape (n_samples, n_estimators)."""
         X = self._validate_X_predict(X)
-        nodes, _, roots, depths = self._forest
-        out = np.empty((X.shape[0], len(roots)), dtype=np.int32)
+        nodes, _, depths = tree_lists([e.tree_ for e in self.estimators_])
+        out = np.empty((X.shape[0], len(depths)), dtype=np.int32)
         with numba_threads(self.n_jobs):
-            _apply_forest(X, nodes, roots, depths, out)
-        return (out - roots[None, :]).astype(np.intp)
+            _apply_forest(X, nodes, depths, out)
+        return out.astype(np.intp)
 
     @property
     def feature_importances_(self):

@@ -33,7 +33,7 @@ from ..tree._classes import (
     resolve_min_samples,
 )
 from ..tree._grower import grow_tree
-from ..tree._tree import _apply_forest, _predict_forest, pack_trees
+from ..tree._tree import _apply_forest, _predict_forest, tree_lists
 from ..tree._types import MAX_BINS
 from ..utils._compat import (
     HasMethods,
@@ -196,7 +196,7 @@ class BaseGradientBoosting(BaseEstimator):
 
     def _clear_state(self):
         for name in ("estimators_", "train_score_", "oob_improvement_", "oob_scores_",
-                     "oob_score_", "init_", "_init_raw", "_forest"):
+                     "oob_score_", "init_", "_init_raw", "_tree_values"):
             if hasattr(self, name):
                 delattr(self, name)
         self.estimators_ = np.empty((0, self.n_trees_per_iteration_), dtype=object)
@@ -357,16 +357,17 @@ class BaseGradientBoosting(BaseEstimator):
                 self.oob_score_ = self.oob_scores_[n_stages - 1]
 
     def _pack(self):
-        """Every tree in one packed array; values scaled by learning_rate, output k of a
-        class-k tree in column k, so one kernel call sums the whole model."""
+        """Each tree's values as the one-call kernel sums them: scaled by learning_rate, in
+        column k for a class-k tree (zeros elsewhere)."""
         K = self.n_trees_per_iteration_
-        trees = [est.tree_ for est in self.estimators_.ravel()]
-        nodes, values, roots, depths = pack_trees(trees)
-        wide = np.zeros((len(values), K))
-        sizes = np.diff(np.append(roots, len(values)))
-        column = np.repeat(np.tile(np.arange(K), self.n_estimators_), sizes)
-        wide[np.arange(len(values)), column] = self.learning_rate * values[:, 0]
-        self._forest = (nodes, wide, roots, depths)
+        self._tree_values = []
+        for est in self.estimators_.ravel():
+            wide = np.zeros((est.tree_.node_count, K))
+            wide[:, len(self._tree_values) % K] = self.learning_rate * est.tree_.value[:, 0]
+            self._tree_values.append(wide)
+
+    def _trees(self):
+        return tree_lists([est.tree_ for est in self.estimators_.ravel()], self._tree_values)
 
     # --- predict ----------------------------------------------------------------------------
 
@@ -397,33 +398,33 @@ class BaseGradientBoosting(BaseEstimator):
 
     def _tree_sum(self, X):
         """Sum of every tree's (learning_rate-scaled) value, (n_samples, K), one kernel call."""
-        nodes, values, roots, depths = self._forest
-        out = np.empty((len(X), values.shape[1]))
-        _predict_forest(X, nodes, values, roots, depths, out)
+        nodes, values, depths = self._trees()
+        out = np.empty((len(X), self.n_trees_per_iteration_))
+        _predict_forest(X, nodes, values, depths, out)
         return out
 
     def _staged_raw_predict(self, X):
         """Yield the raw predictions (n_samples, K) after each stage."""
         X = self._validate_X_predict(X)
-        nodes, values, roots, depths = self._forest
-        leaves = np.empty((len(X), len(roots)), dtype=np.int32)
-        _apply_forest(X, nodes, roots, depths, leaves)
+        nodes, values, depths = self._trees()
+        leaves = np.empty((len(X), len(depths)), dtype=np.int32)
+        _apply_forest(X, nodes, depths, leaves)
         init = self._init_raw_pred(X, len(X))
         tree_sum = np.zeros_like(init)
         K = self.n_trees_per_iteration_
         for i in range(self.n_estimators_):
             for k in range(K):
-                tree_sum[:, k] += values[leaves[:, i * K + k], k]
+                tree_sum[:, k] += values[i * K + k][leaves[:, i * K + k], k]
             yield init + tree_sum
 
     def apply(self, X):
         """Leaf index of each sample in each tree, shape (n_samples, n_estimators, K)
         (K = 1 for regression and binary classification)."""
         X = self._validate_X_predict(X)
-        nodes, _, roots, depths = self._forest
-        out = np.empty((len(X), len(roots)), dtype=np.int32)
-        _apply_forest(X, nodes, roots, depths, out)
-        out = (out - roots[None, :]).astype(np.float64)
+        nodes, _, depths = self._trees()
+        out = np.empty((len(X), len(depths)), dtype=np.int32)
+        _apply_forest(X, nodes, depths, out)
+        out = out.astype(np.float64)
         return out.reshape(len(X), self.n_estimators_, self.n_trees_per_iteration_)
 
     @property

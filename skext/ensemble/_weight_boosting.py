@@ -34,7 +34,7 @@ from ..tree._classes import (
     regression_stats,
 )
 from ..tree._grower import grow_tree
-from ..tree._tree import _apply_forest, _predict_forest, pack_trees
+from ..tree._tree import _apply_forest, _predict_forest, tree_lists
 from ..utils._compat import HasMethods, Interval, StrOptions, check_sample_weight, fit_context
 
 
@@ -208,21 +208,18 @@ class BaseWeightBoosting(BaseEstimator):
             self._pack()
 
     def _pack(self):
-        """The fitted trees in one packed array for the one-call apply kernel."""
-        self._forest = pack_trees([est.tree_ for est in self.estimators_])
-        # Each node's prediction, in the packed order (apply returns packed leaf ids).
-        self._leaf_pred = np.concatenate([self._leaf_predictions(est.tree_)
-                                          for est in self.estimators_])
+        """Each tree's node predictions, for reading its leaves after the one-call apply."""
+        self._leaf_pred = [self._leaf_predictions(est.tree_) for est in self.estimators_]
 
     def _predictions(self, X, limit=None):
         """(n_samples, n_used) predictions of the first `limit` estimators (encoded classes for
         the classifier): one apply kernel call on the fast path."""
         used = self.estimators_[:limit]
         if getattr(self, "_fast", False):
-            nodes, _, roots, depths = self._forest
-            leaves = np.empty((len(X), len(roots)), dtype=np.int32)
-            _apply_forest(X, nodes, roots, depths, leaves)
-            return self._leaf_pred[leaves[:, :len(used)]]
+            nodes, _, depths = tree_lists([est.tree_ for est in used])
+            leaves = np.empty((len(X), len(depths)), dtype=np.int32)
+            _apply_forest(X, nodes, depths, leaves)
+            return np.column_stack([pred[leaves[:, m]] for m, pred in enumerate(self._leaf_pred)])
         return np.column_stack([self._encode_pred(est.predict(X)) for est in used])
 
     def _validate_X_predict(self, X):
@@ -357,13 +354,12 @@ class AdaBoostClassifier(ClassifierMixin, BaseWeightBoosting):
     def _pack(self):
         super()._pack()
         # SAMME's coded vote of each node's class: w for it, -w / (K - 1) for the others.
-        nodes, _, roots, depths = self._forest
         K = self.n_classes_
-        tree_of_node = np.repeat(np.arange(len(roots)), np.diff(np.append(roots, len(nodes))))
-        w = self.estimator_weights_[tree_of_node][:, None]
-        onehot = self._leaf_pred[:, None] == np.arange(K)[None, :]
-        coded = np.where(onehot, w, -w / (K - 1)) if K > 1 else np.zeros((len(nodes), 1))
-        self._vote_forest = (nodes, coded, roots, depths)
+        self._votes = []
+        for w, pred in zip(self.estimator_weights_, self._leaf_pred):
+            onehot = pred[:, None] == np.arange(K)[None, :]
+            self._votes.append(np.where(onehot, w, -w / (K - 1)) if K > 1
+                               else np.zeros((len(pred), 1)))
 
     def _decision(self, votes, norm):
         pred = votes / norm
@@ -379,9 +375,10 @@ class AdaBoostClassifier(ClassifierMixin, BaseWeightBoosting):
             return self._decision(votes, self.estimator_weights_.sum())
         # Fast path: each leaf holds its tree's coded vote; one kernel call sums them all.
         X = self._validate_X_predict(X)
-        nodes, votes_per_node, roots, depths = self._vote_forest
+        nodes, votes_per_node, depths = tree_lists([est.tree_ for est in self.estimators_],
+                                                   self._votes)
         votes = np.empty((len(X), self.n_classes_))
-        _predict_forest(X, nodes, votes_per_node, roots, depths, votes)
+        _predict_forest(X, nodes, votes_per_node, depths, votes)
         return self._decision(votes, self.estimator_weights_.sum())
 
     def staged_decision_function(self, X):

@@ -414,7 +414,10 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     edges = bin_mapper.edges_[np.where(is_split, feature, 0), np.minimum(split_bin, MAX_BINS - 1)]
     threshold = np.where(is_split & (split_bin != MISSING_BIN), edges, np.inf)
     threshold = np.where(np.isnan(drawn), threshold, drawn)
-    tree = Tree.from_arrays(feature, threshold, missing_left, left, right, sums, gain, depth,
+    # The grower's gain is the criterion's (Friedman's improvement for friedman_mse); the Tree
+    # reports the weighted impurity decrease, scikit-learn's importance quantity.
+    del gain
+    tree = Tree.from_arrays(feature, threshold, missing_left, left, right, sums, depth,
                             criterion, params)
     tree.total_grow_time = time.perf_counter() - t0
     if return_leaves:

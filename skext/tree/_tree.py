@@ -2,19 +2,19 @@
 
 The grower returns a Tree; estimators keep it as ``tree_`` (scikit-learn's attribute names:
 children_left, children_right, feature, threshold, value, impurity, n_node_samples,
-weighted_n_node_samples). Ensembles pack their trees into one node array (`pack_trees`) so one
-kernel call predicts the whole forest over raw float X: no binning at predict time, NaN follows
-each node's learned direction.
+weighted_n_node_samples). Ensembles hand their trees to one kernel call (`tree_lists`: typed
+lists of the trees' own arrays, nothing copied), which predicts the whole forest over raw float X:
+no binning at predict time, NaN follows each node's learned direction.
 """
 
 import numpy as np
 from numba import njit, prange
+from numba.typed import List
 
 from ._criterion import _node_weights_and_impurities, leaf_values
 from ._types import (
     FEATURE_MASK,
     MISSING_RIGHT_BIT,
-    NODE_DTYPE,
     PREDICT_NODE_DTYPE,
     TREE_LEAF,
 )
@@ -35,27 +35,33 @@ _FIXED_STEPS_MAX_DEPTH = 8
 class Tree:
     """One fitted tree (arrays indexed by node id; node 0 is the root).
 
-    Attributes
-    ----------
-    nodes : structured ndarray (NODE_DTYPE): threshold, feature, left, right, missing_left.
+    Stored compactly, as prediction reads it (a forest of deep trees holds millions of nodes):
+
+    nodes : structured ndarray (PREDICT_NODE_DTYPE): threshold, left child (right = left + 1; a
+        leaf points to itself), feature with the missing-goes-right flag in its top bit.
     value : ndarray (node_count, n_outputs) float64, the prediction at each node.
-    impurity, weighted_n_node_samples, gain : ndarray (node_count,) float64.
+    impurity, weighted_n_node_samples : ndarray (node_count,) float64.
     n_node_samples : ndarray (node_count,) int64.
     max_depth : int.
+
+    scikit-learn's tree_ vocabulary (children_left, children_right, feature, threshold,
+    missing_go_to_left) and the split gains are derived from these on access.
     """
 
     @classmethod
-    def from_arrays(cls, feature, threshold, missing_left, left, right, sums, gain, depth,
-                    criterion, params):
+    def from_arrays(cls, feature, threshold, missing_left, left, right, sums, depth, criterion,
+                    params):
         tree = cls()
         n = len(feature)
-        nodes = np.zeros(n, dtype=NODE_DTYPE)
         is_leaf = left == TREE_LEAF
-        nodes["feature"] = np.where(is_leaf, TREE_UNDEFINED, feature)
-        nodes["threshold"] = np.where(is_leaf, float(TREE_UNDEFINED), threshold)
-        nodes["left"] = left
-        nodes["right"] = right
-        nodes["missing_left"] = missing_left
+        if not np.all(right[~is_leaf] == left[~is_leaf] + 1):
+            raise ValueError("a Tree needs right children at left + 1.")
+        nodes = np.empty(n, dtype=PREDICT_NODE_DTYPE)
+        nodes["threshold"] = np.where(is_leaf, np.inf, threshold)
+        nodes["left"] = np.where(is_leaf, np.arange(n), left)
+        missing_right = ~is_leaf & (missing_left == 0)
+        nodes["feature"] = (np.where(is_leaf, 0, feature).astype(np.uint32)
+                            | np.where(missing_right, MISSING_RIGHT_BIT, np.uint32(0)))
         tree.nodes = nodes
         tree.value = leaf_values(sums, criterion, params)
         tree.impurity = np.empty(n)
@@ -63,7 +69,6 @@ class Tree:
         _node_weights_and_impurities(sums, criterion, params, tree.weighted_n_node_samples,
                                      tree.impurity)
         tree.n_node_samples = sums[:, 0].astype(np.int64)
-        tree.gain = gain
         tree.max_depth = int(depth.max())
         return tree
 
@@ -73,40 +78,53 @@ class Tree:
         return len(self.nodes)
 
     @property
+    def _is_leaf(self):
+        return self.nodes["left"] == np.arange(len(self.nodes))
+
+    @property
     def children_left(self):
-        return self.nodes["left"]
+        return np.where(self._is_leaf, TREE_LEAF, self.nodes["left"]).astype(np.int32)
 
     @property
     def children_right(self):
-        return self.nodes["right"]
+        return np.where(self._is_leaf, TREE_LEAF, self.nodes["left"] + 1).astype(np.int32)
 
     @property
     def feature(self):
-        return self.nodes["feature"]
+        return np.where(self._is_leaf, TREE_UNDEFINED,
+                        (self.nodes["feature"] & FEATURE_MASK).astype(np.int32))
 
     @property
     def threshold(self):
-        return self.nodes["threshold"]
+        return np.where(self._is_leaf, float(TREE_UNDEFINED), self.nodes["threshold"])
 
     @property
     def missing_go_to_left(self):
-        return self.nodes["missing_left"]
+        right = (self.nodes["feature"] & MISSING_RIGHT_BIT) != 0
+        return (~self._is_leaf & ~right).astype(np.uint8)
 
     @property
     def n_leaves(self):
-        return int(np.sum(self.nodes["left"] == TREE_LEAF))
+        return int(np.sum(self._is_leaf))
 
     @property
     def n_outputs(self):
         return 1
 
+    @property
+    def gain(self):
+        """Each split's weighted impurity decrease W i - W_l i_l - W_r i_r (0 at leaves)."""
+        weighted = self.weighted_n_node_samples * self.impurity
+        split = np.flatnonzero(~self._is_leaf)
+        left = self.nodes["left"][split]
+        out = np.zeros(self.node_count)
+        out[split] = weighted[split] - weighted[left] - weighted[left + 1]
+        return out
+
     def apply(self, X):
         """Leaf id of every row of X (n_samples, n_features) float64."""
-        if getattr(self, "_packed", None) is None:
-            self._packed = pack_trees([self])
-        nodes, _, roots, depths = self._packed
         out = np.empty((X.shape[0], 1), dtype=np.int32)
-        _apply_forest(X, nodes, roots, depths, out)
+        _apply_forest(X, *tree_lists([self])[::2], out)
         return out[:, 0]
 
     def predict(self, X):
@@ -117,40 +135,26 @@ class Tree:
         """Impurity-based importances: sum over splits of the weighted impurity decrease
         W_node * i_node - W_left * i_left - W_right * i_right (scikit-learn's definition)."""
         importances = np.zeros(n_features)
-        weighted = self.weighted_n_node_samples * self.impurity
-        split = np.flatnonzero(self.nodes["left"] != TREE_LEAF)
-        left = self.nodes["left"][split]
-        right = self.nodes["right"][split]
-        decrease = weighted[split] - weighted[left] - weighted[right]
-        np.add.at(importances, self.nodes["feature"][split], decrease)
+        split = np.flatnonzero(~self._is_leaf)
+        np.add.at(importances, self.nodes["feature"][split] & FEATURE_MASK, self.gain[split])
         total = importances.sum()
         if normalize and total > 0.0:
             importances /= total
         return importances
 
 
-def pack_trees(trees):
-    """One prediction-node array and one value array for a list of trees.
-
-    Returns (nodes, values, roots, depths): nodes in PREDICT_NODE_DTYPE with global child ids (a
-    leaf points to itself); roots[t] is the root of tree t and depths[t] its depth, so
-    `_predict_forest(X, nodes, values, roots, depths, ...)` evaluates every tree in one call."""
-    sizes = np.array([t.node_count for t in trees], dtype=np.int64)
-    roots = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-    grown = np.concatenate([t.nodes for t in trees])
-    offset = np.repeat(roots, sizes)
-    is_leaf = grown["left"] == TREE_LEAF
-    if not np.all(grown["right"][~is_leaf] == grown["left"][~is_leaf] + 1):
-        raise ValueError("pack_trees needs trees whose right child is left + 1.")
-    nodes = np.empty(len(grown), dtype=PREDICT_NODE_DTYPE)
-    nodes["threshold"] = np.where(is_leaf, np.inf, grown["threshold"])
-    nodes["left"] = np.where(is_leaf, np.arange(len(grown)), grown["left"] + offset)
-    feature = np.where(is_leaf, 0, grown["feature"]).astype(np.uint32)
-    missing_right = ~is_leaf & (grown["missing_left"] == 0)
-    nodes["feature"] = feature | np.where(missing_right, MISSING_RIGHT_BIT, np.uint32(0))
-    values = np.concatenate([t.value for t in trees])
-    depths = np.array([t.max_depth for t in trees], dtype=np.int64)
-    return nodes, values, roots, depths
+def tree_lists(trees, values=None):
+    """What the ensemble kernels take: (nodes, values, depths), typed lists of each tree's own
+    arrays (no copy: a forest's trees are not duplicated into one packed array) and an int64
+    array of depths. values: per-tree value arrays to use instead of each tree's .value (the
+    boosters pass scaled or recoded ones)."""
+    nodes = List()
+    value_list = List()
+    for i, tree in enumerate(trees):
+        nodes.append(tree.nodes)
+        value_list.append(tree.value if values is None else values[i])
+    depths = np.array([tree.max_depth for tree in trees], dtype=np.int64)
+    return nodes, value_list, depths
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -164,29 +168,29 @@ def _step(x_row, nodes, node):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _leaves_of_rows(X, i0, m, nodes, root, depth, cur):
-    """Leaves of rows i0 .. i0+m-1 in the tree at `root`, into cur[:m]."""
+def _leaves_of_rows(X, i0, m, nodes, depth, cur):
+    """Leaves of rows i0 .. i0+m-1 in the tree `nodes` (root 0), into cur[:m]."""
     if depth <= _FIXED_STEPS_MAX_DEPTH:
         # Shallow tree (boosting): exactly `depth` branch-free steps per row, a row that reached
         # its leaf early stays on it; no loop exit to mispredict, rows overlap in the pipeline.
         for g in range(m):
-            node = root
+            node = np.int32(0)
             for _ in range(depth):
                 node = _step(X[i0 + g], nodes, node)
             cur[g] = node
     else:
-        _leaves_of_group(X, i0, m, nodes, root, cur)
+        _leaves_of_group(X, i0, m, nodes, cur)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _leaves_of_group(X, i0, m, nodes, root, cur):
-    """Leaves of rows i0 .. i0+m-1 in the tree at `root`, into cur[:m].
+def _leaves_of_group(X, i0, m, nodes, cur):
+    """Leaves of rows i0 .. i0+m-1 (deep tree, root 0), into cur[:m].
 
     The m traversals advance in lock-step, one level per pass, so their independent node loads
     overlap in the memory system instead of waiting one after another (the loop is latency-bound
     otherwise). A row at its leaf stays there; the group stops when no row moved."""
     for g in range(m):
-        cur[g] = root
+        cur[g] = 0
     moved = True
     while moved:
         moved = False
@@ -198,14 +202,14 @@ def _leaves_of_group(X, i0, m, nodes, root, cur):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _predict_forest(X, nodes, values, roots, depths, out):
+def _predict_forest(X, nodes, values, depths, out):
     """Sum over trees of each row's leaf value, trees added in order.
 
-    X      (n_samples, n_features) float64 (in)
-    nodes  (n_nodes,) PREDICT_NODE_DTYPE   (in)  packed forest (pack_trees)
-    values (n_nodes, n_outputs) float64    (in)
-    roots, depths (n_trees,) int64         (in)
-    out    (n_samples, n_outputs) float64  (out)
+    X      (n_samples, n_features) float64        (in)
+    nodes  typed list of PREDICT_NODE_DTYPE arrays (in)  one per tree (tree_lists)
+    values typed list of (n_nodes_t, n_outputs) float64 (in)
+    depths (n_trees,) int64                        (in)
+    out    (n_samples, n_outputs) float64          (out)
     """
     n_samples = X.shape[0]
     n_blocks = (n_samples + _PREDICT_BLOCK - 1) // _PREDICT_BLOCK
@@ -215,29 +219,31 @@ def _predict_forest(X, nodes, values, roots, depths, out):
         cur = np.empty(_PREDICT_GROUP, dtype=np.int32)
         out[lo:hi, :] = 0.0
         # Tree-outer within a block: a tree's nodes stay in cache for the block's rows.
-        for t in range(roots.shape[0]):
+        for t in range(depths.shape[0]):
+            tree_nodes = nodes[t]
+            tree_values = values[t]
             for i0 in range(lo, hi, _PREDICT_GROUP):
                 m = min(_PREDICT_GROUP, hi - i0)
-                _leaves_of_rows(X, i0, m, nodes, roots[t], depths[t], cur)
+                _leaves_of_rows(X, i0, m, tree_nodes, depths[t], cur)
                 for g in range(m):
-                    for k in range(values.shape[1]):
-                        out[i0 + g, k] += values[cur[g], k]
+                    for k in range(tree_values.shape[1]):
+                        out[i0 + g, k] += tree_values[cur[g], k]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _apply_forest(X, nodes, roots, depths, out):
-    """Leaf id (global, within the packed arrays) of each row in each tree: out (n_samples,
-    n_trees) int32 (out)."""
+def _apply_forest(X, nodes, depths, out):
+    """Leaf id (within its tree) of each row in each tree: out (n_samples, n_trees) int32."""
     n_samples = X.shape[0]
     n_blocks = (n_samples + _PREDICT_BLOCK - 1) // _PREDICT_BLOCK
     for blk in prange(n_blocks):
         lo = blk * _PREDICT_BLOCK
         hi = min(n_samples, lo + _PREDICT_BLOCK)
         cur = np.empty(_PREDICT_GROUP, dtype=np.int32)
-        for t in range(roots.shape[0]):
+        for t in range(depths.shape[0]):
+            tree_nodes = nodes[t]
             for i0 in range(lo, hi, _PREDICT_GROUP):
                 m = min(_PREDICT_GROUP, hi - i0)
-                _leaves_of_rows(X, i0, m, nodes, roots[t], depths[t], cur)
+                _leaves_of_rows(X, i0, m, tree_nodes, depths[t], cur)
                 for g in range(m):
                     out[i0 + g, t] = cur[g]
 
@@ -249,13 +255,14 @@ def _predict_forest_naive(X, trees):
         leaves = []
         for x in X:
             node = 0
-            while tree.nodes["left"][node] != TREE_LEAF:
-                f = tree.nodes["feature"][node]
+            left, right = tree.children_left, tree.children_right
+            while left[node] != TREE_LEAF:
+                f = tree.feature[node]
                 if np.isnan(x[f]):
-                    go_left = bool(tree.nodes["missing_left"][node])
+                    go_left = bool(tree.missing_go_to_left[node])
                 else:
-                    go_left = x[f] <= tree.nodes["threshold"][node]
-                node = tree.nodes["left"][node] if go_left else tree.nodes["right"][node]
+                    go_left = x[f] <= tree.threshold[node]
+                node = left[node] if go_left else right[node]
             leaves.append(node)
         total = total + tree.value[np.array(leaves)]
     return total

@@ -28,18 +28,6 @@ THRESHOLD_DTYPE = np.float64
 # Marker for "no child" in left/right and "no feature" in feature, as scikit-learn's TREE_LEAF.
 TREE_LEAF = -1
 
-# One tree node as grown (the Tree's own record, scikit-learn's fields).
-NODE_DTYPE = np.dtype(
-    [
-        ("threshold", np.float64),
-        ("feature", np.int32),
-        ("left", np.int32),
-        ("right", np.int32),
-        ("missing_left", np.uint8),
-    ],
-    align=True,
-)
-
 # Criterion ids shared by the split kernels (_criterion.py) and the estimators.
 CRITERION_GINI = 0
 CRITERION_ENTROPY = 1
@@ -54,11 +42,11 @@ PARAM_MAX_DELTA_STEP = 2
 N_CRITERION_PARAMS = 3
 
 
-# One node as the prediction kernels read it (pack_trees): 16 bytes, four to a cache line. The
-# grower allocates children in pairs, so right == left + 1 and the child is `left + go_right`
-# without a branch. A leaf points to itself with threshold +inf, so a traversal that reaches it
-# stays there (the kernels step several rows at once until none moves). `feature` carries the
-# missing-goes-right flag in its top bit.
+# One tree node, as Tree stores it and the prediction kernels read it: 16 bytes, four to a cache
+# line. The grower allocates children in pairs, so right == left + 1 and the child is
+# `left + go_right` without a branch. A leaf points to itself with threshold +inf, so a traversal
+# that reaches it stays there (the kernels step rows until none moves, or a fixed number of
+# steps). `feature` carries the missing-goes-right flag in its top bit.
 PREDICT_NODE_DTYPE = np.dtype(
     [
         ("threshold", np.float64),

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skext.tree import DecisionTreeRegressor
-from skext.tree._tree import _apply_forest, _predict_forest, _predict_forest_naive, pack_trees
+from skext.tree._tree import _apply_forest, _predict_forest, _predict_forest_naive, tree_lists
 
 
 def _trees(seed, n_trees=3):
@@ -27,22 +27,22 @@ def _trees(seed, n_trees=3):
 
 
 @given(st.integers(0, 1000))
-def test_packed_forest_predict_matches_per_tree_sum(seed):
+def test_forest_predict_matches_per_tree_sum(seed):
     trees, X = _trees(seed)
-    nodes, values, roots, depths = pack_trees(trees)
+    nodes, values, depths = tree_lists(trees)
     out = np.empty((len(X), 1))
-    _predict_forest(X, nodes, values, roots, depths, out)
+    _predict_forest(X, nodes, values, depths, out)
     np.testing.assert_allclose(out, _predict_forest_naive(X, trees), rtol=1e-12)
     np.testing.assert_allclose(out, sum(t.predict(X) for t in trees), rtol=1e-12)
 
 
 def test_apply_returns_each_trees_leaf():
     trees, X = _trees(0)
-    nodes, _, roots, depths = pack_trees(trees)
+    nodes, _, depths = tree_lists(trees)
     out = np.empty((len(X), len(trees)), np.int32)
-    _apply_forest(X, nodes, roots, depths, out)
+    _apply_forest(X, nodes, depths, out)
     for t, tree in enumerate(trees):
-        leaves = out[:, t] - roots[t]
+        leaves = out[:, t]
         np.testing.assert_array_equal(leaves, tree.apply(X))
         assert np.all(tree.children_left[leaves] == -1)
 
