@@ -41,3 +41,11 @@ def load(name):
     X_tr, X_te, y_tr, y_te = train_test_split(np.asarray(X, dtype=np.float64), y, test_size=0.2,
                                               random_state=0, stratify=stratify)
     return X_tr, X_te, y_tr, y_te, task
+
+
+def scaling_data(n_samples, n_features):
+    """The clf-higgs-like generator at any size (scaling curves): 70% informative features."""
+    informative = max(2, int(0.7 * n_features))
+    redundant = min(n_features - informative, max(0, n_features // 7))
+    return make_classification(n_samples, n_features=n_features, n_informative=informative,
+                               n_redundant=redundant, flip_y=0.05, random_state=0)

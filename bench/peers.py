@@ -127,3 +127,19 @@ def make_pair(family, extra, n_jobs, random_state=0):
         (name, resolve(path), mapping) for name, path, mapping in peer_list)
     return [(side, _build(cls, map_params(params, mapping)) if cls is not None else None)
             for side, cls, mapping in sides]
+
+
+# Scaling curves (suite -> settings): fit time against n_samples (at 28 features) and against
+# n_features (at n_features_rows rows) on the clf-higgs-like generator, per family and peer. A
+# side whose fit took longer than budget_s is not run at the larger sizes (reported as skipped).
+SCALING = {
+    "tiny": {"families": {"GradientBoostingClassifier": {"n_estimators": 5}},
+             "n_samples": [300, 600], "n_features": [4, 8], "n_features_rows": 300,
+             "budget_s": 30.0},
+    "full": {"families": {"RandomForestClassifier": {"n_estimators": 20},
+                          "ExtraTreesClassifier": {"n_estimators": 20},
+                          "GradientBoostingClassifier": {},
+                          "AdaBoostClassifier": {}},
+             "n_samples": [10_000, 30_000, 100_000, 300_000, 1_000_000],
+             "n_features": [7, 14, 28, 56], "n_features_rows": 30_000, "budget_s": 60.0},
+}

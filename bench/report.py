@@ -168,6 +168,11 @@ def markdown(doc):
         mem = f"{r['memory_ratio']:.2f}" if r["memory_ratio"] is not None else "n/a"
         lines.append(f"| {r['dataset']} | {r['family']} | {r['peer']} | {r['fit_ratio']:.3f} | "
                      f"{r['predict_ratio']:.3f} | {mem} | {r['score_diff']:+.4f} |")
+    if doc.get("scaling_slopes"):
+        lines += ["", "Scaling: slope of log(fit time) against log(size) (scaling.png; 1 = "
+                  "linear):", "", "| family | side | axis | slope |", "|---|---|---|---:|"]
+        for r in doc["scaling_slopes"]:
+            lines.append(f"| {r['family']} | {r['side']} | {r['axis']} | {r['slope']:.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -195,6 +200,94 @@ def plot(doc, path):
     plt.close(fig)
 
 
+def run_scaling(suite, n_jobs=2, only=None, progress=True):
+    """Fit time of every side against n_samples and n_features (peers.SCALING[suite]); a side
+    slower than the budget is skipped at the larger sizes. Returns rows {family, side, axis,
+    n_samples, n_features, fit_s (None: skipped)}."""
+    from sklearn.base import clone
+    from tqdm import tqdm
+
+    settings = peers.SCALING.get(suite)
+    if not settings:
+        return []
+    rows = []
+    grid = [("n_samples", n, 28) for n in settings["n_samples"]]
+    grid += [("n_features", settings["n_features_rows"], d) for d in settings["n_features"]]
+    families = {f: e for f, e in settings["families"].items() if not only or only in f}
+    for family, extra in tqdm(families.items(), disable=not progress, desc="scaling"):
+        sides = peers.make_pair(family, extra, n_jobs)
+        over_budget = set()
+        for axis, n, d in grid:
+            X, y = datasets.scaling_data(n, d)
+            for side, est in sides:
+                if est is None:
+                    continue
+                row = {"family": family, "side": side, "axis": axis, "n_samples": n,
+                       "n_features": d, "fit_s": None}
+                if (axis, side) not in over_budget:
+                    clone(est).fit(X[:200], y[:200])  # warm-up: compile / cache load
+                    with threadpool_limits(limits=n_jobs):
+                        t0 = time.perf_counter()
+                        clone(est).fit(X, y)
+                        row["fit_s"] = time.perf_counter() - t0
+                    if row["fit_s"] > settings["budget_s"]:
+                        over_budget.add((axis, side))
+                rows.append(row)
+    return rows
+
+
+def scaling_slopes(rows):
+    """Least-squares slope of log(fit time) against log(size) per (family, side, axis): ~1 means
+    cost linear in the size."""
+    groups = {}
+    for r in rows:
+        if r["fit_s"] is not None:
+            size = r["n_samples"] if r["axis"] == "n_samples" else r["n_features"]
+            groups.setdefault((r["family"], r["side"], r["axis"]), []).append((size, r["fit_s"]))
+    out = []
+    for (family, side, axis), points in groups.items():
+        if len(points) >= 2:
+            sizes, times = np.log(np.array(points)).T
+            out.append({"family": family, "side": side, "axis": axis,
+                        "slope": float(np.polyfit(sizes, times, 1)[0])})
+    return out
+
+
+def plot_scaling(doc, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in doc["scaling"] if r["fit_s"] is not None]
+    families = sorted({r["family"] for r in rows})
+    if not families:
+        return
+    slopes = {(s["family"], s["side"], s["axis"]): s["slope"] for s in doc["scaling_slopes"]}
+    fig, axes = plt.subplots(len(families), 2, figsize=(10, 3.2 * len(families)),
+                             squeeze=False)
+    for i, family in enumerate(families):
+        for j, axis in enumerate(("n_samples", "n_features")):
+            ax = axes[i, j]
+            for side in sorted({r["side"] for r in rows if r["family"] == family}):
+                pts = sorted((r[axis], r["fit_s"]) for r in rows
+                             if r["family"] == family and r["side"] == side
+                             and r["axis"] == axis)
+                if pts:
+                    slope = slopes.get((family, side, axis))
+                    label = side + (f" (slope {slope:.2f})" if slope is not None else "")
+                    ax.plot(*zip(*pts), marker="o", label=label)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel(axis)
+            ax.set_ylabel("fit s")
+            ax.set_title(family, fontsize=9)
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def run_suite(suite, n_jobs=2, repeat=3, only=None, out=None, progress=True):
     """Run a suite; write results.json, results.md, fit_ratios.png under `out` when given."""
     from tqdm import tqdm
@@ -207,6 +300,8 @@ def run_suite(suite, n_jobs=2, repeat=3, only=None, out=None, progress=True):
     doc = {"schema_version": SCHEMA_VERSION, "suite": suite, "n_jobs": n_jobs, "repeat": repeat,
            "machine": machine_info(), "results": results}
     doc["ratios"] = ratios(results)
+    doc["scaling"] = run_scaling(suite, n_jobs, only, progress)
+    doc["scaling_slopes"] = scaling_slopes(doc["scaling"])
     if out:
         os.makedirs(out, exist_ok=True)
         with open(os.path.join(out, "results.json"), "w") as f:
@@ -214,4 +309,6 @@ def run_suite(suite, n_jobs=2, repeat=3, only=None, out=None, progress=True):
         with open(os.path.join(out, "results.md"), "w") as f:
             f.write(markdown(doc))
         plot(doc, os.path.join(out, "fit_ratios.png"))
+        if doc["scaling"]:
+            plot_scaling(doc, os.path.join(out, "scaling.png"))
     return doc

@@ -1,9 +1,9 @@
-"""pytest-benchmark: forest fit and predict, skext and scikit-learn in the same run.
+"""pytest-benchmark: ensemble fit and predict, skext and its peers in the same run.
 
     pytest bench --benchmark-only --benchmark-group-by=param:workload
 
 BENCH_ROWS (default 100000 training rows) sizes the data: make_classification x 28 features,
-100 trees, n_jobs=2, the workload of issue #2."""
+100 trees (forests), 100 rounds of depth 3 (GradientBoosting), 200 stumps (AdaBoost), n_jobs=2."""
 
 import os
 
@@ -23,8 +23,15 @@ def data():
     return X[:N_ROWS], X[N_ROWS:], y[:N_ROWS], y[N_ROWS:]
 
 
-@pytest.mark.parametrize("workload", ["RandomForestClassifier", "ExtraTreesClassifier"])
-@pytest.mark.parametrize("side", ["skext", "sklearn"])
+FIT_CASES = [(workload, side)
+             for workload in ("RandomForestClassifier", "ExtraTreesClassifier",
+                              "AdaBoostClassifier")
+             for side in ("skext", "sklearn")]
+FIT_CASES += [("GradientBoostingClassifier", side)
+              for side in ("skext", "sklearn", "sklearn-hist")]
+
+
+@pytest.mark.parametrize("workload, side", FIT_CASES)
 def test_fit(benchmark, data, workload, side):
     X_tr, X_te, y_tr, y_te = data
     est = dict(make_pair(workload, {}, n_jobs=2))[side]

@@ -44,6 +44,14 @@ def test_missing_peer_is_skipped(monkeypatch):
     assert sides["nope"] is None
 
 
+def test_scaling_slope_of_linear_times_is_one():
+    from bench.report import scaling_slopes
+
+    rows = [{"family": "F", "side": "s", "axis": "n_samples", "n_samples": n, "n_features": 3,
+             "fit_s": 0.001 * n} for n in (10, 100, 1000)]
+    assert abs(scaling_slopes(rows)[0]["slope"] - 1.0) < 1e-9
+
+
 def test_tiny_suite_writes_valid_outputs(tmp_path):
     doc = run_suite("tiny", n_jobs=1, repeat=1, out=str(tmp_path), progress=False)
     saved = json.loads((tmp_path / "results.json").read_text())
@@ -54,3 +62,10 @@ def test_tiny_suite_writes_valid_outputs(tmp_path):
     assert len(doc["ratios"]) == 4  # RF, ET, GB vs sklearn and vs HistGradientBoosting
     assert (tmp_path / "results.md").read_text().startswith("# skext benchmark")
     assert (tmp_path / "fit_ratios.png").stat().st_size > 1000
+    # Scaling curves: every (size, side) measured or skipped, slopes, the chart.
+    scaling = saved["scaling"]
+    assert {r["axis"] for r in scaling} == {"n_samples", "n_features"}
+    assert {r["side"] for r in scaling} == {"skext", "sklearn", "sklearn-hist"}
+    assert all(r["fit_s"] is None or r["fit_s"] > 0 for r in scaling)
+    assert {(s["side"], s["axis"]) for s in saved["scaling_slopes"]} >= {("skext", "n_samples")}
+    assert (tmp_path / "scaling.png").stat().st_size > 1000
