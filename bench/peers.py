@@ -12,6 +12,13 @@ import importlib
 HGB_FROM_GB = {"rename": {"n_estimators": "max_iter"},
                "fixed": {"early_stopping": False, "max_leaf_nodes": None}}
 
+# LightGBM from xgboost's parameters (issue #6's documented mapping): a depth-6 tree as at most
+# num_leaves = 2^6 - 1 = 63 leaves with max_depth 6, xgboost's defaults lambda = 1 and
+# min_child_weight = 1 (hessian), no minimum row count (xgboost has none), 255 bins, quiet.
+LGBM_FROM_XGB = {"rename": {},
+                 "fixed": {"num_leaves": 63, "reg_lambda": 1.0, "min_child_weight": 1.0,
+                           "min_child_samples": 1, "max_bin": 255, "verbose": -1}}
+
 # family -> (skext class path, [(peer name, class path, mapping or None)], parameters of both)
 FAMILIES = {
     "RandomForestClassifier": (
@@ -38,6 +45,18 @@ FAMILIES = {
         "skext.ensemble.AdaBoostClassifier",
         [("sklearn", "sklearn.ensemble.AdaBoostClassifier", None)],
         {"n_estimators": 200},
+    ),
+    "XGBClassifier": (
+        "skext.ensemble.XGBClassifier",
+        [("xgboost", "xgboost.XGBClassifier", {"rename": {}, "fixed": {"tree_method": "hist"}}),
+         ("lightgbm", "lightgbm.LGBMClassifier", LGBM_FROM_XGB)],
+        {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.3},
+    ),
+    "XGBRegressor": (
+        "skext.ensemble.XGBRegressor",
+        [("xgboost", "xgboost.XGBRegressor", {"rename": {}, "fixed": {"tree_method": "hist"}}),
+         ("lightgbm", "lightgbm.LGBMRegressor", LGBM_FROM_XGB)],
+        {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.3},
     ),
     "GradientBoostingClassifier": (
         "skext.ensemble.GradientBoostingClassifier",
@@ -71,6 +90,8 @@ SUITES = {
         ("diabetes", "RandomForestRegressor", {}),
         ("hastie-10k", "GradientBoostingClassifier", {}),
         ("hastie-10k", "AdaBoostClassifier", {}),
+        ("clf-higgs-like-20k", "XGBClassifier", {}),
+        ("friedman1-10k", "XGBRegressor", {}),
         ("breast_cancer", "GradientBoostingClassifier", {}),
         ("diabetes", "GradientBoostingRegressor", {}),
     ],
@@ -79,6 +100,9 @@ SUITES = {
         ("clf-higgs-like-100k", "ExtraTreesClassifier", {}),
         ("hastie-100k", "GradientBoostingClassifier", {}),
         ("hastie-100k", "AdaBoostClassifier", {}),
+        ("clf-higgs-like-100k", "XGBClassifier", {}),
+        ("multiclass-10k", "XGBClassifier", {}),
+        ("friedman1-10k", "XGBRegressor", {}),
         ("clf-higgs-like-100k", "GradientBoostingClassifier", {}),
         ("friedman1-10k", "GradientBoostingRegressor", {}),
         ("multiclass-10k", "RandomForestClassifier", {}),

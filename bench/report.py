@@ -1,5 +1,25 @@
 """Run a suite: fit/predict timings (interleaved A B A B, medians), scores, peak memory, Numba
-compile time; write results.json, results.md and a PNG chart."""
+compile time, scaling curves; write results.json, results.md and PNG charts.
+
+results.json (schema_version 1; `validate` checks it):
+
+    schema_version  1
+    suite, n_jobs, repeat
+    machine         {platform, python, cpu_count, processor, versions {package: version|null},
+                     date}
+    results         one row per (dataset, family, side), keys RESULT_KEYS:
+                    dataset, family, side (skext or a peer's name), params (the side's scalar
+                    parameters), status ("ok" or "skipped: ..."), fit_s / predict_s (every raw
+                    timing, seconds), fit_median_s, predict_median_s, score_name
+                    (roc_auc | accuracy | r2), score, peak_memory_mb (fit, above the start),
+                    warmup_s (the untimed first fit + predict: Numba compile or cache load);
+                    timing keys are null for a skipped side
+    ratios          {dataset, family, peer, fit_ratio, predict_ratio, memory_ratio|null,
+                     score_diff}: skext / peer, below 1 = skext faster or smaller
+    scaling         {family, side, axis (n_samples | n_features), n_samples, n_features,
+                     fit_s|null (null: skipped, over the time budget)}
+    scaling_slopes  {family, side, axis, slope}: slope of log(fit time) vs log(size)
+"""
 
 import json
 import os
@@ -19,6 +39,38 @@ SCHEMA_VERSION = 1
 RESULT_KEYS = {"dataset", "family", "side", "params", "fit_s", "predict_s", "fit_median_s",
                "predict_median_s", "score_name", "score", "peak_memory_mb", "warmup_s",
                "status"}
+
+
+RATIO_KEYS = {"dataset", "family", "peer", "fit_ratio", "predict_ratio", "memory_ratio",
+              "score_diff"}
+SCALING_KEYS = {"family", "side", "axis", "n_samples", "n_features", "fit_s"}
+
+
+def validate(doc):
+    """Raise ValueError unless doc follows the results.json schema above."""
+    def need(cond, what):
+        if not cond:
+            raise ValueError(f"results.json: {what}")
+
+    need(doc.get("schema_version") == SCHEMA_VERSION, "schema_version must be 1")
+    for key in ("suite", "n_jobs", "repeat", "machine", "results", "ratios", "scaling",
+                "scaling_slopes"):
+        need(key in doc, f"missing {key}")
+    need({"platform", "cpu_count", "versions", "date"} <= doc["machine"].keys(), "machine")
+    for row in doc["results"]:
+        need(RESULT_KEYS <= row.keys(), f"result row keys {sorted(RESULT_KEYS - row.keys())}")
+        if row["status"] == "ok":
+            need(len(row["fit_s"]) == doc["repeat"] and row["fit_median_s"] > 0,
+                 "fit timings")
+            need(row["score_name"] in ("roc_auc", "accuracy", "r2"), "score_name")
+        else:
+            need(row["fit_median_s"] is None, "a skipped side has no timings")
+    for row in doc["ratios"]:
+        need(RATIO_KEYS <= row.keys(), "ratio row keys")
+    for row in doc["scaling"]:
+        need(SCALING_KEYS <= row.keys() and row["axis"] in ("n_samples", "n_features"),
+             "scaling row")
+    return doc
 
 
 class PeakRSS:

@@ -9,6 +9,8 @@ from .ensemble import (
     GradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
+    XGBClassifier,
+    XGBRegressor,
 )
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -25,5 +27,7 @@ __all__ = [
     "GradientBoostingRegressor",
     "RandomForestClassifier",
     "RandomForestRegressor",
+    "XGBClassifier",
+    "XGBRegressor",
     "__version__",
 ]

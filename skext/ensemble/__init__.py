@@ -8,6 +8,7 @@ from ._forest import (
 )
 from ._gb import GradientBoostingClassifier, GradientBoostingRegressor
 from ._weight_boosting import AdaBoostClassifier, AdaBoostRegressor
+from ._xgb import XGBClassifier, XGBRegressor
 
 __all__ = [
     "AdaBoostClassifier",
@@ -18,4 +19,6 @@ __all__ = [
     "GradientBoostingRegressor",
     "RandomForestClassifier",
     "RandomForestRegressor",
+    "XGBClassifier",
+    "XGBRegressor",
 ]

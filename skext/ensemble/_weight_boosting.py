@@ -39,18 +39,6 @@ from ..utils._compat import HasMethods, Interval, StrOptions, check_sample_weigh
 
 
 @njit(cache=True, nogil=True)
-def _weighted_error(y, y_pred, w):
-    """sum of w over misclassified rows / sum of w (SAMME's e_m)."""
-    wrong = 0.0
-    total = 0.0
-    for i in range(y.shape[0]):
-        total += w[i]
-        if y_pred[i] != y[i]:
-            wrong += w[i]
-    return wrong / total
-
-
-@njit(cache=True, nogil=True)
 def _scale_misclassified(y, y_pred, w, factor):
     """w[i] *= factor where y_pred[i] != y[i] (w: in/out): SAMME's exp(alpha_m) update."""
     for i in range(y.shape[0]):
@@ -317,7 +305,8 @@ class AdaBoostClassifier(ClassifierMixin, BaseWeightBoosting):
     def _boost(self, iboost, estimator, y, y_pred, sample_weight):
         """One SAMME update (scikit-learn's _boost_discrete): (new weights, alpha_m, e_m), or
         (None, None, None) when the estimator is no better than chance."""
-        error = _weighted_error(y, y_pred, sample_weight)
+        # NumPy's pairwise sums: e_m is then reproducible by any reference written in NumPy.
+        error = float(np.average(y_pred != y, weights=sample_weight))
         if error <= 0:
             return sample_weight, 1.0, 0.0
         K = self.n_classes_

@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from bench import datasets, peers
-from bench.report import RESULT_KEYS, run_suite
+from bench.report import RESULT_KEYS, run_suite, validate
 
 
 def test_datasets_are_deterministic():
@@ -18,7 +18,10 @@ def test_datasets_are_deterministic():
 def test_pairs_share_parameters():
     for family in peers.FAMILIES:
         sides = dict(peers.make_pair(family, {"n_estimators": 7}, n_jobs=2))
-        ours, theirs = sides["skext"].get_params(), sides["sklearn"].get_params()
+        peer = "sklearn" if "sklearn" in sides else "xgboost"
+        if sides[peer] is None:
+            continue
+        ours, theirs = sides["skext"].get_params(), sides[peer].get_params()
         for name in ("n_estimators", "n_jobs", "random_state", "max_features", "criterion",
                      "max_depth", "learning_rate"):
             # scikit-learn >= 1.9 deprecates GradientBoosting's criterion (its trees always use
@@ -37,11 +40,30 @@ def test_histgradientboosting_mapping_is_the_documented_one():
     assert "n_jobs" not in sides["sklearn"].get_params()
 
 
+def test_lightgbm_mapping_is_the_documented_one():
+    sides = dict(peers.make_pair("XGBClassifier", {}, n_jobs=2))
+    if sides["lightgbm"] is None:
+        return  # LightGBM not installed: the missing-peer test covers the skip
+    lgbm = sides["lightgbm"].get_params()
+    assert (lgbm["n_estimators"], lgbm["max_depth"], lgbm["num_leaves"]) == (100, 6, 63)
+    assert (lgbm["learning_rate"], lgbm["reg_lambda"], lgbm["max_bin"]) == (0.3, 1.0, 255)
+    assert sides["xgboost"].get_params()["tree_method"] == "hist"
+
+
 def test_missing_peer_is_skipped(monkeypatch):
     monkeypatch.setitem(peers.FAMILIES, "RandomForestClassifier", (
         "skext.ensemble.RandomForestClassifier", [("nope", "no_such_package.Model", None)], {}))
     sides = dict(peers.make_pair("RandomForestClassifier", {"n_estimators": 2}, n_jobs=1))
     assert sides["nope"] is None
+
+
+def test_validate_rejects_a_broken_document():
+    import pytest
+
+    with pytest.raises(ValueError, match="schema_version"):
+        validate({"schema_version": 2})
+    with pytest.raises(ValueError, match="missing"):
+        validate({"schema_version": 1, "suite": "tiny"})
 
 
 def test_scaling_slope_of_linear_times_is_one():
@@ -55,6 +77,7 @@ def test_scaling_slope_of_linear_times_is_one():
 def test_tiny_suite_writes_valid_outputs(tmp_path):
     doc = run_suite("tiny", n_jobs=1, repeat=1, out=str(tmp_path), progress=False)
     saved = json.loads((tmp_path / "results.json").read_text())
+    validate(saved)
     assert saved["schema_version"] == 1 and saved["machine"]["cpu_count"] >= 1
     for row in saved["results"]:
         assert RESULT_KEYS <= row.keys()
