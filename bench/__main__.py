@@ -1,7 +1,7 @@
-"""`python -m bench`: skext against scikit-learn (and later xgboost / LightGBM) on built-in data.
+"""`python -m bench`: skext against scikit-learn, xgboost and LightGBM on built-in data.
 
-Prints a table and writes results.json, results.md and fit_ratios.png (default: bench/results/);
---suite full adds the scaling curves (scaling.png).
+Prints a table and writes results.json, results.md, fit_ratios.png and scores.png (default:
+bench/results/); --suite full adds the scaling curves (scaling.png).
 Time on an otherwise idle machine: a busy core flatters or punishes whoever it slows most."""
 
 import argparse
@@ -22,7 +22,7 @@ def main(argv=None):
     doc = run_suite(args.suite, n_jobs=args.n_jobs, repeat=args.repeat, only=args.only,
                     out=args.out)
     print(markdown(doc))
-    charts = "fit_ratios.png" + (", scaling.png" if doc["scaling"] else "")
+    charts = "fit_ratios.png, scores.png" + (", scaling.png" if doc["scaling"] else "")
     print(f"written to {args.out}/results.json, results.md, {charts}")
 
 

@@ -1,5 +1,6 @@
 """Run a suite: fit/predict timings (interleaved A B A B, medians), scores, peak memory, Numba
-compile time, scaling curves; write results.json, results.md and PNG charts.
+compile time, scaling curves; write results.json, results.md and PNG charts (fit_ratios.png,
+scores.png, and scaling.png for suites with scaling curves).
 
 results.json (schema_version 1; `validate` checks it):
 
@@ -252,6 +253,35 @@ def plot(doc, path):
     plt.close(fig)
 
 
+def plot_scores(doc, path):
+    """Test score of every side per workload (same metric per row), side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in doc["results"] if r["score"] is not None]
+    workloads = list(dict.fromkeys((r["dataset"], r["family"], r["score_name"]) for r in rows))
+    if not workloads:
+        return
+    sides = list(dict.fromkeys(r["side"] for r in rows))
+    score = {(r["dataset"], r["family"], r["side"]): r["score"] for r in rows}
+    y = np.arange(len(workloads))
+    height = 0.8 / len(sides)
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(workloads) * max(1, len(sides) / 2) + 1.5))
+    for i, side in enumerate(sides):
+        values = [score.get((d, f, side), np.nan) for d, f, _ in workloads]
+        ax.barh(y + (i - (len(sides) - 1) / 2) * height, values, height, label=side)
+    ax.set_yticks(y, [f"{f}\n{d} ({m})" for d, f, m in workloads], fontsize=7)
+    finite = [v for v in score.values() if np.isfinite(v)]
+    ax.set_xlim(max(0.0, min(finite) - 0.05), min(1.0, max(finite) + 0.02))
+    ax.set_xlabel("test score (roc_auc / accuracy / r2; higher is better)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def run_scaling(suite, n_jobs=2, only=None, progress=True):
     """Fit time of every side against n_samples and n_features (peers.SCALING[suite]); a side
     slower than the budget is skipped at the larger sizes. Returns rows {family, side, axis,
@@ -361,6 +391,7 @@ def run_suite(suite, n_jobs=2, repeat=3, only=None, out=None, progress=True):
         with open(os.path.join(out, "results.md"), "w") as f:
             f.write(markdown(doc))
         plot(doc, os.path.join(out, "fit_ratios.png"))
+        plot_scores(doc, os.path.join(out, "scores.png"))
         if doc["scaling"]:
             plot_scaling(doc, os.path.join(out, "scaling.png"))
     return doc

@@ -85,6 +85,7 @@ def test_tiny_suite_writes_valid_outputs(tmp_path):
     assert len(doc["ratios"]) == 4  # RF, ET, GB vs sklearn and vs HistGradientBoosting
     assert (tmp_path / "results.md").read_text().startswith("# skext benchmark")
     assert (tmp_path / "fit_ratios.png").stat().st_size > 1000
+    assert (tmp_path / "scores.png").stat().st_size > 1000
     # Scaling curves: every (size, side) measured or skipped, slopes, the chart.
     scaling = saved["scaling"]
     assert {r["axis"] for r in scaling} == {"n_samples", "n_features"}
