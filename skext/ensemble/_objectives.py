@@ -25,6 +25,9 @@ class Objective:
     def grad_hess(self, y, raw):
         raise NotImplementedError
 
+    def check_labels(self, y):
+        """Raise ValueError for labels outside the objective's domain."""
+
     def base_margin(self, y, w):
         """The constant margin xgboost >= 2 estimates when base_score is None."""
         return np.zeros(self.n_outputs)
@@ -79,6 +82,9 @@ class Logistic(Objective):
         if name == "reg:logistic":
             self.default_metric = "rmse"
 
+    def check_labels(self, y):
+        _require(np.all((y >= 0) & (y <= 1)), f"{self.name} needs labels in [0, 1].")
+
     def grad_hess(self, y, raw):
         p = expit(raw)
         return p - y[:, None], np.maximum(p * (1.0 - p), _MIN_HESSIAN)
@@ -120,9 +126,17 @@ class Softmax(Objective):
         return softmax(raw, axis=1)
 
 
+def _require(condition, message):
+    if not condition:
+        raise ValueError(message)
+
+
 class Poisson(Objective):
     name = "count:poisson"
     default_metric = "poisson-nloglik"
+
+    def check_labels(self, y):
+        _require(np.all(y >= 0), "count:poisson needs non-negative labels.")
 
     def __init__(self, max_delta_step=0.7):
         self.max_delta_step = max_delta_step
@@ -145,6 +159,9 @@ class Gamma(Objective):
     name = "reg:gamma"
     default_metric = "gamma-nloglik"
 
+    def check_labels(self, y):
+        _require(np.all(y > 0), "reg:gamma needs positive labels.")
+
     def grad_hess(self, y, raw):
         ratio = y[:, None] * np.exp(-raw)
         return 1.0 - ratio, ratio
@@ -162,6 +179,9 @@ class Gamma(Objective):
 class Tweedie(Objective):
     name = "reg:tweedie"
     default_metric = "tweedie-nloglik"
+
+    def check_labels(self, y):
+        _require(np.all(y >= 0), "reg:tweedie needs non-negative labels.")
 
     def __init__(self, rho=1.5):
         if not 1.0 <= rho < 2.0:

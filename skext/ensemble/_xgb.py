@@ -175,6 +175,7 @@ class XGBModel(BaseEstimator):
         sample_weight = check_sample_weight(sample_weight, X)
         y = self._encode_y(y, sample_weight)
         objective = self._make_objective(p)
+        objective.check_labels(y)
         self._objective = objective
         K = objective.n_outputs
         w = sample_weight.copy()

@@ -208,6 +208,11 @@ def test_bad_input():
                           ({"eval_metric": "nope"}, "eval_metric")]:
         with pytest.raises(ValueError, match=match):
             XGBRegressor(n_estimators=2, **params).fit(X, y, eval_set=[(X, y)])
+    for objective, labels, match in [("count:poisson", -np.ones(100), "non-negative"),
+                                     ("reg:gamma", np.zeros(100), "positive"),
+                                     ("reg:logistic", 2 * np.ones(100), r"\[0, 1\]")]:
+        with pytest.raises(ValueError, match=match):
+            XGBRegressor(n_estimators=2, objective=objective).fit(X, labels)
     with pytest.raises(ValueError, match="infinity"):
         XGBRegressor(n_estimators=2).fit(np.where(X > 0.99, np.inf, X), y)
     with pytest.raises(ValueError, match="1 class"):
