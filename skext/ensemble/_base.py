@@ -13,3 +13,15 @@ def mean_tree_importances(trees, n_features, normalize_trees):
         return np.zeros(n_features)
     mean = np.mean(per_tree, axis=0)
     return mean / mean.sum()
+
+
+def scaled_output_values(trees, n_outputs, learning_rate):
+    """Per-tree value arrays for the one-call predict kernel of a booster with K = n_outputs
+    trees per round (trees in round-major order): learning_rate times each tree's value in
+    column k = tree index % K, zeros elsewhere."""
+    out = []
+    for i, tree in enumerate(trees):
+        wide = np.zeros((tree.node_count, n_outputs))
+        wide[:, i % n_outputs] = learning_rate * tree.value[:, 0]
+        out.append(wide)
+    return out

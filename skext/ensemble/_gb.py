@@ -44,7 +44,7 @@ from ..utils._compat import (
     fit_context,
 )
 from ..utils._parallel import n_threads, numba_threads
-from ._base import mean_tree_importances
+from ._base import mean_tree_importances, scaled_output_values
 from ._losses import (
     AbsoluteError,
     BinomialLoss,
@@ -359,12 +359,9 @@ class BaseGradientBoosting(BaseEstimator):
     def _pack(self):
         """Each tree's values as the one-call kernel sums them: scaled by learning_rate, in
         column k for a class-k tree (zeros elsewhere)."""
-        K = self.n_trees_per_iteration_
-        self._tree_values = []
-        for est in self.estimators_.ravel():
-            wide = np.zeros((est.tree_.node_count, K))
-            wide[:, len(self._tree_values) % K] = self.learning_rate * est.tree_.value[:, 0]
-            self._tree_values.append(wide)
+        self._tree_values = scaled_output_values(
+            [est.tree_ for est in self.estimators_.ravel()], self.n_trees_per_iteration_,
+            self.learning_rate)
 
     def _trees(self):
         return tree_lists([est.tree_ for est in self.estimators_.ravel()], self._tree_values)

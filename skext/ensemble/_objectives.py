@@ -131,7 +131,20 @@ def _require(condition, message):
         raise ValueError(message)
 
 
-class Poisson(Objective):
+class _LogLink(Objective):
+    """Objectives on a log link: margin = log(mean), base margin log(weighted mean of y)."""
+
+    def base_margin(self, y, w):
+        return np.array([np.log(max(np.average(y, weights=w), 1e-12))])
+
+    def margin_from_base_score(self, base_score):
+        return np.array([np.log(float(base_score))])
+
+    def transform(self, raw):
+        return np.exp(raw[:, 0])
+
+
+class Poisson(_LogLink):
     name = "count:poisson"
     default_metric = "poisson-nloglik"
 
@@ -145,17 +158,8 @@ class Poisson(Objective):
         mu = np.exp(raw)
         return mu - y[:, None], mu * np.exp(self.max_delta_step)
 
-    def base_margin(self, y, w):
-        return np.array([np.log(max(np.average(y, weights=w), 1e-12))])
 
-    def margin_from_base_score(self, base_score):
-        return np.array([np.log(float(base_score))])
-
-    def transform(self, raw):
-        return np.exp(raw[:, 0])
-
-
-class Gamma(Objective):
+class Gamma(_LogLink):
     name = "reg:gamma"
     default_metric = "gamma-nloglik"
 
@@ -166,17 +170,8 @@ class Gamma(Objective):
         ratio = y[:, None] * np.exp(-raw)
         return 1.0 - ratio, ratio
 
-    def base_margin(self, y, w):
-        return np.array([np.log(max(np.average(y, weights=w), 1e-12))])
 
-    def margin_from_base_score(self, base_score):
-        return np.array([np.log(float(base_score))])
-
-    def transform(self, raw):
-        return np.exp(raw[:, 0])
-
-
-class Tweedie(Objective):
+class Tweedie(_LogLink):
     name = "reg:tweedie"
     default_metric = "tweedie-nloglik"
 
@@ -195,15 +190,6 @@ class Tweedie(Objective):
         grad = -y * a + b
         hess = -y * (1.0 - self.rho) * a + (2.0 - self.rho) * b
         return grad, hess
-
-    def base_margin(self, y, w):
-        return np.array([np.log(max(np.average(y, weights=w), 1e-12))])
-
-    def margin_from_base_score(self, base_score):
-        return np.array([np.log(float(base_score))])
-
-    def transform(self, raw):
-        return np.exp(raw[:, 0])
 
 
 REGRESSION_OBJECTIVES = {

@@ -31,6 +31,7 @@ from ..tree._classes import (
     MAX_INT,
     classification_stats,
     encode_classes,
+    encode_labels,
     regression_stats,
 )
 from ..tree._grower import grow_tree
@@ -282,11 +283,8 @@ class AdaBoostClassifier(ClassifierMixin, BaseWeightBoosting):
 
     def _encode_pred(self, pred):
         """Class labels -> indices into classes_ (a label outside classes_ is an error)."""
-        idx = np.searchsorted(self.classes_, pred)
-        idx = np.clip(idx, 0, len(self.classes_) - 1)
-        if not np.all(self.classes_[idx] == pred):
-            raise ValueError("The estimator predicted a label that is not in classes_.")
-        return idx
+        return encode_labels(self.classes_, pred,
+                             "The estimator predicted a label that is not in classes_.")
 
     def _fast_stats(self, estimator, y, fit_weight):
         if estimator.class_weight is not None:

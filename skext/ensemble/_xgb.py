@@ -21,12 +21,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..tree._binning import BinMapper
-from ..tree._classes import MAX_INT, encode_classes
+from ..tree._classes import MAX_INT, encode_classes, encode_labels
 from ..tree._grower import grow_tree
 from ..tree._tree import _apply_forest, _predict_forest, tree_lists
 from ..tree._types import CRITERION_SECOND_ORDER, MAX_BINS
 from ..utils._compat import check_sample_weight
 from ..utils._parallel import n_threads, numba_threads
+from ._base import scaled_output_values
 from ._objectives import (
     CLASSIFICATION_OBJECTIVES,
     NOT_YET,
@@ -245,7 +246,7 @@ class XGBModel(BaseEstimator):
                 self._trees.append(round_trees)
                 if evals:
                     stop, best_score, stale = self._evaluate(evals, metrics, it, best_score,
-                                                             stale)
+                                                             stale, p["learning_rate"])
                     period = 1 if verbose is True else int(verbose or 0)
                     if period and (it % period == 0 or stop):
                         print(f"[{it}]\t" + "\t".join(
@@ -295,10 +296,9 @@ class XGBModel(BaseEstimator):
         metric = self.eval_metric or objective.default_metric
         return [metric] if isinstance(metric, str) else list(metric)
 
-    def _evaluate(self, evals, metrics, it, best_score, stale):
+    def _evaluate(self, evals, metrics, it, best_score, stale, lr):
         """Update each eval set's margins with this round's trees, record the metrics, and
         decide early stopping on the last metric of the last eval set."""
-        lr = self._resolved()["learning_rate"]
         for i, (Xe, ye, we, margin) in enumerate(evals):
             for k, tree in enumerate(self._trees[-1]):
                 margin[:, k] += lr * tree.predict(Xe)[:, 0]
@@ -317,13 +317,9 @@ class XGBModel(BaseEstimator):
         return stale >= self.early_stopping_rounds, best_score, stale
 
     def _pack(self):
-        K = self._objective.n_outputs
-        self._tree_values = []
-        for round_trees in self._trees:
-            for k, tree in enumerate(round_trees):
-                wide = np.zeros((tree.node_count, K))
-                wide[:, k] = self._lr * tree.value[:, 0]
-                self._tree_values.append(wide)
+        self._tree_values = scaled_output_values(
+            [t for round_trees in self._trees for t in round_trees],
+            self._objective.n_outputs, self._lr)
 
     # --- predict ----------------------------------------------------------------------------
 
@@ -335,14 +331,20 @@ class XGBModel(BaseEstimator):
             X = np.where(X == self.missing, np.nan, X)
         return X
 
+    def _tree_range(self, iteration_range):
+        """Flat indices lo:hi of the trees of rounds iteration_range = (start, stop); stop 0
+        means the last round (xgboost's convention)."""
+        K = self._objective.n_outputs
+        start, stop = iteration_range
+        if stop == 0:
+            stop = len(self._trees)
+        return start * K, stop * K
+
     def _margin(self, X, iteration_range=None):
         X = self._validate_X(X)
         K = self._objective.n_outputs
-        start, stop = (0, self._best_iteration + 1) if iteration_range is None \
-            else iteration_range
-        if stop == 0:
-            stop = len(self._trees)
-        lo, hi = start * K, stop * K
+        lo, hi = self._tree_range((0, self._best_iteration + 1) if iteration_range is None
+                                  else iteration_range)
         trees = [t for round_trees in self._trees for t in round_trees][lo:hi]
         margin = np.tile(self._base_margin, (len(X), 1))
         if trees:
@@ -354,9 +356,11 @@ class XGBModel(BaseEstimator):
         return margin
 
     def apply(self, X, iteration_range=None):
-        """Leaf index of each sample in each tree, (n_samples, n_trees)."""
+        """Leaf index of each sample in each tree of the rounds in iteration_range (default:
+        all), (n_samples, n_trees)."""
         X = self._validate_X(X)
-        trees = [t for round_trees in self._trees for t in round_trees]
+        lo, hi = self._tree_range(iteration_range or (0, 0))
+        trees = [t for round_trees in self._trees for t in round_trees][lo:hi]
         nodes, _, depths = tree_lists(trees)
         out = np.empty((len(X), len(trees)), dtype=np.int32)
         _apply_forest(X, nodes, depths, out)
@@ -464,11 +468,8 @@ class XGBClassifier(ClassifierMixin, XGBModel):
         return y_encoded.astype(np.float64)
 
     def _encode_eval_y(self, y):
-        idx = np.searchsorted(self.classes_, y)
-        idx = np.clip(idx, 0, len(self.classes_) - 1)
-        if not np.all(self.classes_[idx] == y):
-            raise ValueError("eval_set labels must be classes seen in y.")
-        return idx.astype(np.float64)
+        return encode_labels(self.classes_, y, "eval_set labels must be classes seen in y."
+                             ).astype(np.float64)
 
     def _make_objective(self, p):
         name = self.objective

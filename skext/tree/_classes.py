@@ -115,6 +115,14 @@ def regression_stats(y, sample_weight):
     return np.column_stack((sample_weight, sample_weight * y, sample_weight * y * y))
 
 
+def encode_labels(classes, labels, message):
+    """Indices into sorted `classes` of `labels`; ValueError(message) for a label not in it."""
+    idx = np.clip(np.searchsorted(classes, labels), 0, len(classes) - 1)
+    if not np.all(classes[idx] == labels):
+        raise ValueError(message)
+    return idx
+
+
 def encode_classes(y):
     """Check classification targets; return (classes_, y encoded as 0..K-1)."""
     check_classification_targets(y)

@@ -175,6 +175,7 @@ def test_lossguide_max_leaves_missing_values_and_pickle():
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
     assert model.apply(X).shape == (2000, 30)
+    np.testing.assert_array_equal(model.apply(X, iteration_range=(2, 5)), model.apply(X)[:, 2:5])
 
 
 @pytest.mark.parametrize("kind", ["gain", "weight", "cover", "total_gain", "total_cover"])
