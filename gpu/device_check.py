@@ -2,9 +2,12 @@
 timed, in one short run (the device machine is lent for minutes).
 
 Sections: environment; mixed precision (casts over all 65,536 fp16/bf16 patterns and random
-float32 bits, unscale_and_check_ bitwise against NumPy, its throughput); flash attention (issue
-#7, not built yet: reported as such). --dry-run runs the same steps on NumPy arrays at small
-sizes, so CI exercises the script without a GPU. Results: DIR/device_check.json and a table.
+float32 bits, unscale_and_check_ bitwise against NumPy, its throughput); flash attention (every
+variant built, checked on tail shapes against float64 within the 2x same-precision budget with
+poisoned outputs, the `gpu`-marked tests, TFLOP/s against torch SDPA's flash / cuDNN / efficient
+backends: gpu/_attention_check.py). --dry-run runs the same steps on NumPy arrays at small sizes,
+so CI exercises the script without a GPU. Results: DIR/device_check.json and tables, the
+attention timings last.
 """
 
 import argparse
@@ -16,6 +19,7 @@ import time
 
 import numpy as np
 
+from . import _attention_check
 from . import mixed_precision as mp
 from ._backend import gpu_available
 
@@ -105,7 +109,7 @@ def main(argv=None):
     report = {"environment": _environment(xp), "dry_run": args.dry_run}
     report["mixed_precision"] = {"casts": _check_casts(xp, n_random),
                                  "unscale_and_check_": _check_unscale(xp, n_unscale)}
-    report["flash_attention"] = "not built yet (issue #7)"
+    report["flash_attention"] = _attention_check.run(xp, args.dry_run)
     report["seconds"] = round(time.perf_counter() - t0, 2)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "device_check.json"), "w") as f:
@@ -122,9 +126,9 @@ def main(argv=None):
               f"{unscale[label]['found_inf']}, bitwise equal {unscale[label]['bitwise_equal']}")
     print(f"unscale_and_check_ throughput: {unscale['throughput_GBps']} GB/s on {unscale['n']} "
           "float32")
-    print(f"flash attention: {report['flash_attention']}")
+    attention_ok = _attention_check.print_report(report["flash_attention"])
     failed = any(row["mismatches"] for row in casts.values()) or not all(
-        unscale[label]["bitwise_equal"] for label in ("finite", "one NaN"))
+        unscale[label]["bitwise_equal"] for label in ("finite", "one NaN")) or not attention_ok
     return 1 if failed else 0
 
 

@@ -7,4 +7,5 @@ from hypothesis import settings
 
 settings.register_profile("ci", max_examples=25, deadline=None)
 settings.register_profile("dev", max_examples=200, deadline=None)
+settings.register_profile("device", max_examples=25, deadline=None)  # gpu.device_check
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -417,14 +417,3 @@ def test_gpu_casts_and_unscale_match_numpy_bitwise():
     assert unscale_and_check_([g_gpu], 2.0**-7) == unscale_and_check_([g_cpu], 2.0**-7) is True
     np.testing.assert_array_equal(cupy.asnumpy(g_gpu).view(np.uint32), g_cpu.view(np.uint32))
 
-
-def test_device_check_dry_run(tmp_path):
-    # The one-shot GPU script, on NumPy arrays, so it cannot rot between device runs.
-    import json
-
-    from gpu import device_check
-
-    assert device_check.main(["--dry-run", "--out", str(tmp_path)]) == 0
-    report = json.loads((tmp_path / "device_check.json").read_text())
-    assert report["dry_run"] and report["environment"]["backend"] == "numpy"
-    assert all(row["mismatches"] == 0 for row in report["mixed_precision"]["casts"].values())
