@@ -37,7 +37,7 @@ from ..tree._grower import grow_tree
 from ..tree._tree import _apply_forest, _predict_forest, tree_lists
 from ..tree._types import MAX_BINS
 from ..utils._compat import Interval, RealNotInt, StrOptions, check_sample_weight, fit_context
-from ..utils._parallel import numba_threads
+from ..utils._parallel import n_threads, numba_threads
 from ._base import mean_tree_importances
 
 _TREE_PARAMS = ("criterion", "max_depth", "min_samples_split", "min_samples_leaf",
@@ -176,7 +176,8 @@ class BaseForest(BaseEstimator):
         seeds = [rng.randint(MAX_INT) for _ in range(n_more)]
 
         # 3. Bin X once, on the rows that carry weight.
-        bin_mapper = BinMapper(self.max_bins, random_state=rng.randint(MAX_INT))
+        bin_mapper = BinMapper(self.max_bins, random_state=rng.randint(MAX_INT),
+                               n_threads=n_threads(self.n_jobs))
         X_binned = bin_mapper.fit_transform(X, sample_weight)
 
         # 4. Grow the trees in threads.

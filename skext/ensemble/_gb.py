@@ -160,7 +160,8 @@ class BaseGradientBoosting(BaseEstimator):
         n_samples, n_features = X.shape
         rng = check_random_state(self.random_state)
         base_seed = rng.randint(MAX_INT)
-        bin_mapper = BinMapper(self.max_bins, random_state=rng.randint(MAX_INT))
+        bin_mapper = BinMapper(self.max_bins, random_state=rng.randint(MAX_INT),
+                               n_threads=n_threads(self.n_jobs))
         X_binned = bin_mapper.fit_transform(X, sample_weight)
 
         if not (self.warm_start and hasattr(self, "estimators_")):

@@ -195,7 +195,7 @@ class XGBModel(BaseEstimator):
         # Hessian-weighted quantile sketch at the starting margins (xgboost's hist).
         _, h0 = objective.grad_hess(y, margin)
         bin_mapper = BinMapper(min(int(p["max_bin"]), MAX_BINS),
-                               random_state=rng.randint(MAX_INT))
+                               random_state=rng.randint(MAX_INT), n_threads=n_threads(self.n_jobs))
         X_binned = bin_mapper.fit_transform(X, w * h0.mean(axis=1))
 
         evals = self._prepare_evals(eval_set, sample_weight_eval_set)
@@ -214,7 +214,7 @@ class XGBModel(BaseEstimator):
                     min_gain=max(float(p["gamma"]), 1e-6) / 2,
                     max_leaf_nodes=(int(p["max_leaves"]) if p["grow_policy"] == "lossguide"
                                     and p["max_leaves"] > 0 else None),
-                    parallel=n_threads(self.n_jobs) > 1)
+                    parallel=n_threads(self.n_jobs) > 1, gather=True)
         self._trees = []
         self._best_iteration = self._best_score = None
         best_score, stale = None, 0

@@ -58,12 +58,12 @@ def _gather_rows(X_binned, stats, rows, X_node, stats_node):
 
 
 @njit(cache=True, nogil=True)
-def _partition_root(rows, X_binned, tmp_rows, feature, split_bin, missing_left):
-    """Stable partition of all of rows (in/out) by the root split, reading codes through rows.
-    Returns where the right child starts."""
-    n_left = 0
+def _partition_rows(rows, X_binned, tmp_rows, start, end, feature, split_bin, missing_left):
+    """Stable partition of rows[start:end] (in/out) by the split, reading codes through the row
+    ids (no node-ordered copy moves). Returns where the right child starts."""
+    n_left = start
     n_right = 0
-    for i in range(rows.shape[0]):
+    for i in range(start, end):
         b = X_binned[rows[i], feature]
         if missing_left if b == MISSING_BIN else b <= split_bin:
             rows[n_left] = rows[i]
@@ -71,7 +71,7 @@ def _partition_root(rows, X_binned, tmp_rows, feature, split_bin, missing_left):
         else:
             tmp_rows[n_right] = rows[i]
             n_right += 1
-    rows[n_left:] = tmp_rows[:n_right]
+    rows[n_left:end] = tmp_rows[:n_right]
     return n_left
 
 
@@ -129,13 +129,14 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
 @njit(cache=True, nogil=True)
 def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, criterion, params,
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, min_gain,
-          max_leaf_nodes, random_splits, rng_state, parallel):
+          max_leaf_nodes, random_splits, rng_state, parallel, gather):
     """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous).
 
     X_binned (n_samples, n_features) uint8; stats (n_samples, C) float64 per-sample channels;
     rows (n_rows,) int32 the rows in the tree (positive weight); pool (n_pool,) int32 features the
     tree may use; max_features features drawn per node; max_leaf_nodes > 0 selects best-first.
-    A node is split when its best gain >= min_gain.
+    A node is split when its best gain >= min_gain. gather: keep no node-ordered copies; every
+    node gets a full histogram read through its row ids and splits move row ids only.
     representatives / edges (n_features, MAX_BINS): the binner's, for extra-trees thresholds.
     Returns node arrays: feature, bin, drawn threshold (NaN: the bin's edge), missing_left, left,
     right, sums (n_nodes, 1 + C), gain, depth.
@@ -174,14 +175,16 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
     codes = np.empty(N_HIST_BINS, np.int32)
     pool_order = np.empty(n_pool, np.int32)
     # Node-ordered copies of the tree's rows (see module doc) and the partition's scratch.
-    X_node = np.empty((n_rows, X_binned.shape[1]), np.uint8)
-    stats_node = np.empty((n_rows, n_slots - 1))
-    # Subtraction needs every node to see every pool feature; extra-trees never builds full ones.
-    use_subtraction = max_features >= n_pool and not random_splits
+    n_copied = 0 if gather else n_rows
+    X_node = np.empty((n_copied, X_binned.shape[1]), np.uint8)
+    stats_node = np.empty((n_copied, n_slots - 1))
+    # Subtraction needs every node to see every pool feature; extra-trees never builds full ones
+    # (unless gathering, where every node has a full histogram of the pool).
+    use_subtraction = gather or (max_features >= n_pool and not random_splits)
     # With a full root histogram nothing reads the root's node-ordered copy: build the histogram
     # through `rows` and fill X_node/stats_node after the root split, already in child order
     # (or never, when the children are final leaves: a stump moves no data at all).
-    lazy_root = use_subtraction and n_rows >= _FULL_HISTOGRAM_MIN_ROWS
+    lazy_root = gather or (use_subtraction and n_rows >= _FULL_HISTOGRAM_MIN_ROWS)
     if not lazy_root:
         _gather_rows(X_binned, stats, rows, X_node, stats_node)
     tmp_rows = np.empty(n_rows, np.int32)
@@ -259,10 +262,10 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
         f = cand_meta[node, 0]
         # Children at max_depth are never split: they need no histogram and no data moved.
         children_split = depth[node] + 1 < max_depth
-        if node == 0 and lazy_root:
-            mid = _partition_root(rows, X_binned, tmp_rows, f, cand_meta[node, 1],
-                                  cand_meta[node, 2] == 1)
-            if children_split:
+        if gather or (node == 0 and lazy_root):
+            mid = _partition_rows(rows, X_binned, tmp_rows, start[node], end[node], f,
+                                  cand_meta[node, 1], cand_meta[node, 2] == 1)
+            if children_split and not gather:
                 _gather_rows(X_binned, stats, rows, X_node, stats_node)
         else:
             mid = _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start[node],
@@ -315,20 +318,19 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
         n_l = mid - start[node]
         n_r = end[node] - mid
         if (parent_hist.shape[0] > 0 and children_split
-                and max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS):
+                and (gather or max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS)):
             small_hist = np.zeros_like(parent_hist)
-            big_hist = np.empty_like(parent_hist)
-            if n_l <= n_r:
-                _build_histogram(X_node, stats_node, start[l_node], end[l_node], pool,
-                                 small_hist, parallel)
-                l_hist = small_hist
-                r_hist = big_hist
+            small, small_end = (l_node, mid) if n_l <= n_r else (r_node, end[node])
+            if gather:
+                _build_histogram_rows(X_binned, stats, rows[start[small]:small_end], pool,
+                                      small_hist, parallel)
             else:
-                _build_histogram(X_node, stats_node, start[r_node], end[r_node], pool,
-                                 small_hist, parallel)
-                l_hist = big_hist
-                r_hist = small_hist
-            _subtract_histograms(parent_hist, small_hist, big_hist)
+                _build_histogram(X_node, stats_node, start[small], small_end, pool, small_hist,
+                                 parallel)
+            # The larger child's histogram = parent - smaller, in the parent's buffer.
+            _subtract_histograms(parent_hist, small_hist, parent_hist)
+            l_hist, r_hist = ((small_hist, parent_hist) if small == l_node
+                              else (parent_hist, small_hist))
         hists[node] = no_hist
         hists.append(l_hist)
         hists.append(r_hist)
@@ -368,7 +370,7 @@ def _leaf_of_rows(rows, start, end, left, n_samples):
 def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_depth=None,
               min_samples_split=2, min_samples_leaf=1, min_weight_leaf=0.0, min_gain=0.0,
               max_features=None, feature_pool=None, max_leaf_nodes=None, splitter="best",
-              seed=0, return_leaves=False, parallel=False):
+              seed=0, return_leaves=False, parallel=False, gather=False):
     """Grow one tree and return it as a `Tree` with real-valued thresholds.
 
     Parameters
@@ -388,6 +390,9 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     seed : int, seeds the tree's own random stream.
     parallel : bool, build full histograms with Numba's threads (one tree at a time, as boosting
         grows them; the result does not depend on the thread count).
+    gather : bool, read every node's rows through their ids instead of keeping node-ordered
+        copies of X_binned and stats (see _grow): cheaper when the binned matrix stays in cache
+        and trees are shallow (boosting), dearer for deep trees over large data (forests).
     return_leaves : bool, also return each sample's leaf, (n_samples,) int32, -1 for samples
         not in `rows` (what boosting needs after a round, without walking the tree again).
     """
@@ -407,7 +412,7 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
         np.iinfo(np.int64).max if max_depth is None else int(max_depth),
         int(min_samples_split), int(min_samples_leaf), float(min_weight_leaf), float(min_gain),
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), splitter == "random",
-        new_rng_state(seed), bool(parallel))
+        new_rng_state(seed), bool(parallel), bool(gather))
     # Bin b -> its upper edge; MISSING_BIN (every non-missing value left) -> +inf. edges_ is
     # padded with +inf, so a clipped index past a feature's last edge reads +inf too.
     is_split = left != TREE_LEAF

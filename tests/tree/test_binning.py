@@ -91,6 +91,19 @@ def test_subsample_caps_rows_used():
     assert a.n_bins_[0] == 16
 
 
+def test_threads_and_unit_weights_do_not_change_edges():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 5))
+    X[rng.random(X.shape) < 0.05] = np.nan
+    X[:, 2] = np.round(X[:, 2], 1)
+    reference = BinMapper(max_bins=63).fit(X)
+    for mapper in (BinMapper(max_bins=63, n_threads=3).fit(X),
+                   BinMapper(max_bins=63).fit(X, np.ones(len(X))),
+                   BinMapper(max_bins=63).fit(X, np.full(len(X), 0.25))):
+        np.testing.assert_array_equal(mapper.edges_, reference.edges_)
+        np.testing.assert_array_equal(mapper.representatives_, reference.representatives_)
+
+
 def test_invalid_max_bins():
     with pytest.raises(ValueError, match="max_bins"):
         BinMapper(max_bins=256).fit(np.zeros((3, 1)))

@@ -99,6 +99,23 @@ def test_every_split_is_the_best_of_its_node(data):
         assert np.isclose(tree.gain[node], best[0], rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"max_features": 2, "seed": 5},
+                                    {"max_leaf_nodes": 9}, {"min_samples_leaf": 7}])
+def test_gather_mode_grows_the_same_tree(data, kwargs):
+    """Reading rows through their ids (boosting's mode) instead of node-ordered copies sums the
+    same rows in the same order: the same tree, bit for bit, NaN included."""
+    X, y, _, _, stats = data
+    X = X.copy()
+    X[np.random.default_rng(1).random(X.shape) < 0.1] = np.nan
+    mapper = BinMapper().fit(X)
+    X_binned = mapper.transform(X)
+    rows = np.arange(0, len(X), 2)
+    trees = [grow_tree(X_binned, stats, rows, mapper, criterion=CRITERION_GINI, gather=gather,
+                       **kwargs) for gather in (False, True)]
+    np.testing.assert_array_equal(trees[0].nodes, trees[1].nodes)
+    np.testing.assert_array_equal(trees[0].value, trees[1].value)
+
+
 def test_same_seed_same_tree(data):
     a = _grow(data, max_features=2, seed=3)
     b = _grow(data, max_features=2, seed=3)

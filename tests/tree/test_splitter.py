@@ -19,7 +19,8 @@ from skext.tree._types import (
 PARAMS = np.array([1.0, 0.0, 0.0])
 
 
-def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=False):
+def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=False,
+            params=PARAMS):
     n_slots = stats.shape[1] + 1
     node = np.r_[len(X), stats.sum(axis=0)]
     pool = np.arange(X.shape[1], dtype=np.int32)
@@ -31,7 +32,7 @@ def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=F
     best_gain, best_meta, best_left = np.empty(1), np.empty(3, np.int64), np.empty(n_slots)
     _find_best_split(X, stats, 0, len(X), node, node_hist, pool, np.empty(len(pool), np.int32),
                      len(pool), np.zeros((X.shape[1], 255)), np.zeros((X.shape[1], 255)),
-                     criterion, PARAMS, min_samples_leaf,
+                     criterion, params, min_samples_leaf,
                      min_weight_leaf, False, new_rng_state(0), np.zeros((N_HIST_BINS, n_slots)),
                      np.empty(N_HIST_BINS, np.int32), np.empty(N_HIST_BINS, np.int32),
                      np.empty(n_slots), np.empty(n_slots), np.empty(n_slots), best_gain,
@@ -92,6 +93,29 @@ def test_kernel_matches_brute_force(data, full):
     right = node - left
     assert right[0] >= min_samples_leaf and left[0] >= min_samples_leaf
     assert np.isclose(_split_gain(left, right, node, criterion, PARAMS), gain, atol=1e-9)
+
+
+@given(node_data(), st.sampled_from([(1.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.5, 0.3, 0.0),
+                                     (1.0, 0.0, 0.4), (2.0, 0.2, 0.3)]),
+       st.sampled_from([0.0, 0.5]), st.booleans())
+def test_second_order_scan_matches_brute_force(data, params, min_weight_leaf, full):
+    """The booster's scalar scan (plain G^2/(H + lambda) when alpha = max_delta_step = 0, the
+    general regularised loss otherwise) finds the brute-force optimum."""
+    X, stats, _, min_samples_leaf = data
+    rng = np.random.default_rng(len(X))
+    stats = np.column_stack([rng.normal(size=len(X)), rng.random(len(X)) + 0.1])
+    params = np.array(params)
+    gain, meta, left, node = _kernel(X, stats, CRITERION_SECOND_ORDER, min_samples_leaf,
+                                     min_weight_leaf, full=full, params=params)
+    ref_gain, ref_f, _, _ = _find_best_split_naive(
+        X, stats, np.arange(len(X)), range(X.shape[1]), CRITERION_SECOND_ORDER, params,
+        min_samples_leaf, min_weight_leaf)
+    if ref_f < 0:
+        assert meta[0] < 0
+        return
+    assert np.isclose(gain, ref_gain, rtol=1e-9, atol=1e-9)
+    assert np.isclose(_split_gain(left, node - left, node, CRITERION_SECOND_ORDER, params), gain,
+                      atol=1e-9)
 
 # --- properties -------------------------------------------------------------------------------
 
