@@ -121,9 +121,10 @@ def _skext_root_split(X_binned, grad_hess, mapper):
         right=np.empty(3), best_gain=np.empty(1), best_meta=np.empty(3, np.int64),
         best_left=np.empty(3), best_threshold=np.empty(1))
     pool_order = np.empty(d, np.int32)
+    allowed = np.ones(d, np.uint8)
 
     def run():
-        _find_best_split(X_binned, grad_hess, 0, n, node_sums, hist, pool, pool_order, d,
+        _find_best_split(X_binned, grad_hess, 0, n, node_sums, hist, pool, allowed, pool_order, d,
                          mapper.representatives_, mapper.edges_, CRITERION_SECOND_ORDER, params,
                          1, 0.0, False, new_rng_state(0), *scratch.values())
         return scratch["best_gain"][0], scratch["best_meta"].copy()

@@ -17,11 +17,12 @@ def mean_tree_importances(trees, n_features, normalize_trees):
 
 def scaled_output_values(trees, n_outputs, learning_rate):
     """Per-tree value arrays for the one-call predict kernel of a booster with K = n_outputs
-    trees per round (trees in round-major order): learning_rate times each tree's value in
-    column k = tree index % K, zeros elsewhere."""
+    trees per round (trees in round-major order): learning_rate (one value, or one per tree)
+    times each tree's value in column k = tree index % K, zeros elsewhere."""
+    rates = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (len(trees),))
     out = []
     for i, tree in enumerate(trees):
         wide = np.zeros((tree.node_count, n_outputs))
-        wide[:, i % n_outputs] = learning_rate * tree.value[:, 0]
+        wide[:, i % n_outputs] = rates[i] * tree.value[:, 0]
         out.append(wide)
     return out

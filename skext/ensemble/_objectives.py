@@ -40,6 +40,18 @@ class Objective:
         """Predictions from margins."""
         return raw[:, 0]
 
+    def adaptive_leaf_values(self, y, margin, w, leaf, rows, n_nodes, k):
+        """New values of every node of the tree just grown for output k, or None to keep the
+        Newton leaf weights (only the absolute / quantile objectives re-fit their leaves)."""
+        return None
+
+    def config(self):
+        """Constructor arguments, for save_model (JSON)."""
+        return {}
+
+    def to_config(self):
+        return {"name": self.name, **self.config()}
+
 
 class SquaredError(Objective):
     name = "reg:squarederror"
@@ -56,6 +68,9 @@ class PseudoHuber(Objective):
 
     def __init__(self, slope=1.0):
         self.slope = slope
+
+    def config(self):
+        return {"slope": self.slope}
 
     def grad_hess(self, y, raw):
         z = raw - y[:, None]
@@ -113,6 +128,9 @@ class Softmax(Objective):
         self.n_outputs = n_classes
         self.name = name
 
+    def config(self):
+        return {"n_classes": self.n_outputs}
+
     def grad_hess(self, y, raw):
         p = softmax(raw, axis=1)
         onehot = y[:, None] == np.arange(self.n_outputs)[None, :]
@@ -154,6 +172,9 @@ class Poisson(_LogLink):
     def __init__(self, max_delta_step=0.7):
         self.max_delta_step = max_delta_step
 
+    def config(self):
+        return {"max_delta_step": self.max_delta_step}
+
     def grad_hess(self, y, raw):
         mu = np.exp(raw)
         return mu - y[:, None], mu * np.exp(self.max_delta_step)
@@ -183,6 +204,9 @@ class Tweedie(_LogLink):
             raise ValueError(f"tweedie_variance_power must be in [1, 2), got {rho}.")
         self.rho = rho
 
+    def config(self):
+        return {"rho": self.rho}
+
     def grad_hess(self, y, raw):
         a = np.exp((1.0 - self.rho) * raw)
         b = np.exp((2.0 - self.rho) * raw)
@@ -192,6 +216,57 @@ class Tweedie(_LogLink):
         return grad, hess
 
 
+class Quantile(Objective):
+    """reg:quantileerror (pinball loss at each quantile_alpha, one output per alpha) and
+    reg:absoluteerror (alpha 0.5). The Newton step of a piecewise-linear loss is meaningless, so
+    as xgboost does the tree's structure comes from the gradients with unit hessians and each
+    leaf is then re-fit to the weighted alpha-quantile of the residuals y - margin of its rows
+    ("adaptive leaves"); the base margin is the alpha-quantile of y."""
+
+    default_metric = "mae"
+
+    def __init__(self, alphas=(0.5,), name="reg:quantileerror"):
+        alphas = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
+        if alphas.ndim != 1 or alphas.size == 0 or np.any((alphas <= 0) | (alphas >= 1)):
+            raise ValueError(f"quantile_alpha must be in (0, 1), got {alphas.tolist()}.")
+        self.alphas = alphas
+        self.n_outputs = alphas.size
+        self.name = name
+        if name == "reg:quantileerror":
+            self.default_metric = "quantile"
+
+    def config(self):
+        return {"alphas": self.alphas.tolist()}
+
+    def grad_hess(self, y, raw):
+        # d/dm of alpha (y - m)_+ + (1 - alpha) (m - y)_+
+        above = y[:, None] >= raw
+        return np.where(above, -self.alphas, 1.0 - self.alphas), np.ones_like(raw)
+
+    def base_margin(self, y, w):
+        from ._losses import _weighted_percentile
+
+        return np.array([_weighted_percentile(y, w, a) for a in self.alphas])
+
+    def margin_from_base_score(self, base_score):
+        return np.full(self.n_outputs, float(base_score))
+
+    def transform(self, raw):
+        return raw[:, 0] if self.n_outputs == 1 else raw
+
+    def adaptive_leaf_values(self, y, margin, w, leaf, rows, n_nodes, k):
+        from ._losses import _leaf_percentiles
+
+        in_tree = np.full(len(y), -1, dtype=np.int32)
+        in_tree[rows] = leaf[rows]
+        return _leaf_percentiles(in_tree, n_nodes, y - margin, w, float(self.alphas[k]))
+
+
+def _quantile_alphas(params):
+    alpha = params.get("quantile_alpha")
+    return (0.5,) if alpha is None else alpha
+
+
 REGRESSION_OBJECTIVES = {
     "reg:squarederror": lambda params: SquaredError(),
     "reg:pseudohubererror": lambda params: PseudoHuber(params.get("huber_slope", 1.0)),
@@ -199,9 +274,31 @@ REGRESSION_OBJECTIVES = {
     "count:poisson": lambda params: Poisson(params.get("max_delta_step") or 0.7),
     "reg:gamma": lambda params: Gamma(),
     "reg:tweedie": lambda params: Tweedie(params.get("tweedie_variance_power", 1.5)),
+    "reg:absoluteerror": lambda params: Quantile((0.5,), "reg:absoluteerror"),
+    "reg:quantileerror": lambda params: Quantile(_quantile_alphas(params)),
 }
 CLASSIFICATION_OBJECTIVES = ("binary:logistic", "binary:logitraw", "multi:softprob",
                              "multi:softmax")
-# Objectives of the issue that need xgboost's adaptive leaves (line search per leaf on the
-# residuals), not built yet: they raise a clear error.
-NOT_YET = ("reg:absoluteerror", "reg:quantileerror")
+_FROM_CONFIG = {
+    "reg:squarederror": lambda c: SquaredError(),
+    "reg:pseudohubererror": lambda c: PseudoHuber(c["slope"]),
+    "reg:logistic": lambda c: Logistic("reg:logistic"),
+    "binary:logistic": lambda c: Logistic("binary:logistic"),
+    "binary:logitraw": lambda c: Logistic("binary:logitraw"),
+    "multi:softprob": lambda c: Softmax(c["n_classes"], "multi:softprob"),
+    "multi:softmax": lambda c: Softmax(c["n_classes"], "multi:softmax"),
+    "count:poisson": lambda c: Poisson(c["max_delta_step"]),
+    "reg:gamma": lambda c: Gamma(),
+    "reg:tweedie": lambda c: Tweedie(c["rho"]),
+    "reg:absoluteerror": lambda c: Quantile(c["alphas"], "reg:absoluteerror"),
+    "reg:quantileerror": lambda c: Quantile(c["alphas"]),
+}
+
+
+def objective_from_config(config):
+    """The objective saved by Objective.to_config()."""
+    config = dict(config)
+    name = config.pop("name")
+    if name not in _FROM_CONFIG:
+        raise ValueError(f"unknown objective {name!r} in the saved model.")
+    return _FROM_CONFIG[name](config)

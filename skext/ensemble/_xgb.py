@@ -5,16 +5,19 @@ tree per output on the engine's second-order criterion (gain 1/2 [G_L^2/(H_L+lam
 G_R^2/(H_R+lambda) - G^2/(H+lambda)], split when >= gamma; leaf -T_alpha(G)/(H+lambda) clipped by
 max_delta_step; min_child_weight bounds H), then adds learning_rate times it. Names, defaults and
 the fit / predict signatures are xgboost's scikit-learn API (xgboost >= 2: eval_metric and
-early_stopping_rounds in the constructor).
+early_stopping_rounds in the constructor). The fitted model is a Booster (_xgb_booster.py):
+objective, base margin and the weak learner (booster="gbtree"), with JSON save/load and dumps.
 
-Built so far (issue #3 is open): tree_method="hist" with depthwise and lossguide growth, the
-objectives in _objectives.py, subsample, colsample_bytree / colsample_bynode, scale_pos_weight,
-sample_weight, missing values, eval_set with early stopping and the listed metrics,
-iteration_range, importance types. Not yet: tree_method="exact", colsample_bylevel < 1,
-reg:absoluteerror / reg:quantileerror, xgb_model continuation, JSON dump; they raise.
+tree_method "hist" (default; "approx" and "auto" run as hist) bins features into max_bin
+hessian-weighted quantiles; "exact" searches every distinct value of columns sorted once
+(skext/tree/_exact.py). Not built: booster "gblinear" / "dart" (the learner seam is ready for
+them), native categorical features, device="cuda".
 """
 
+from types import SimpleNamespace
+
 import numpy as np
+from scipy.special import gammaln
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import log_loss, mean_absolute_error, roc_auc_score
 from sklearn.utils import check_random_state
@@ -22,26 +25,28 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..tree._binning import BinMapper
 from ..tree._classes import MAX_INT, encode_classes, encode_labels
-from ..tree._grower import grow_tree
-from ..tree._tree import _apply_forest, _predict_forest, tree_lists
+from ..tree._exact import SortedColumns
 from ..tree._types import CRITERION_SECOND_ORDER, MAX_BINS
 from ..utils._compat import check_sample_weight
 from ..utils._parallel import n_threads, numba_threads
-from ._base import scaled_output_values
 from ._objectives import (
     CLASSIFICATION_OBJECTIVES,
-    NOT_YET,
     REGRESSION_OBJECTIVES,
     Logistic,
     Softmax,
 )
+from ._xgb_booster import LEARNERS, Booster
 
 _METRICS_LOWER_IS_BETTER = {"rmse": True, "mae": True, "logloss": True, "error": True,
-                            "auc": False, "mlogloss": True, "merror": True}
-_IMPORTANCE_TYPES = ("gain", "weight", "cover", "total_gain", "total_cover")
+                            "auc": False, "mlogloss": True, "merror": True, "quantile": True,
+                            "poisson-nloglik": True, "gamma-nloglik": True,
+                            "tweedie-nloglik": True}
+# colsample_bylevel masks this many depths when the depth is unbounded (lossguide); deeper
+# levels reuse the last mask.
+_UNBOUNDED_LEVELS = 64
 
 
-def _metric(name, y, pred, margin, w):
+def _metric(name, y, pred, margin, w, objective):
     """xgboost's evaluation metrics on predictions (probabilities for classifiers)."""
     if name == "rmse":
         return float(np.sqrt(np.average((y - pred) ** 2, weights=w)))
@@ -58,8 +63,62 @@ def _metric(name, y, pred, margin, w):
         return float(log_loss(y, pred, sample_weight=w, labels=np.arange(pred.shape[1])))
     if name == "merror":
         return float(np.average(np.argmax(pred, axis=1) != y, weights=w))
+    if name == "quantile":
+        alphas = getattr(objective, "alphas", np.array([0.5]))
+        diff = y[:, None] - margin
+        loss = np.where(diff >= 0, alphas * diff, (alphas - 1) * diff).mean(axis=1)
+        return float(np.average(loss, weights=w))
+    mu = np.maximum(pred, 1e-12)
+    if name == "poisson-nloglik":
+        return float(np.average(mu - y * np.log(mu) + gammaln(y + 1), weights=w))
+    if name == "gamma-nloglik":
+        return float(np.average(y / mu + np.log(mu), weights=w))
+    if name == "tweedie-nloglik":
+        rho = getattr(objective, "rho", 1.5)
+        return float(np.average(-y * mu ** (1 - rho) / (1 - rho) + mu ** (2 - rho) / (2 - rho),
+                                weights=w))
     raise ValueError(f"eval_metric {name!r} is not supported; use one of "
                      f"{sorted(_METRICS_LOWER_IS_BETTER)}.")
+
+
+class _RoundData:
+    """What the learner needs each round, fixed for the whole fit: binned and raw X, labels,
+    weights, the objective, the grower's settings and the sampling fractions."""
+
+    def __init__(self, X, X_binned, bin_mapper, y, sample_weight, objective, grow, p):
+        self.X, self.X_binned, self.bin_mapper = X, X_binned, bin_mapper
+        self.y, self.sample_weight, self.objective, self.grow = y, sample_weight, objective, grow
+        self.subsample = p["subsample"]
+        n_features = X.shape[1]
+        self.n_features = n_features
+        self.n_bytree = max(1, int(round(p["colsample_bytree"] * n_features)))
+        self.bylevel = p["colsample_bylevel"]
+        self.bynode = p["colsample_bynode"]
+        self.n_levels = (int(p["max_depth"]) + 1 if p["max_depth"] > 0 else _UNBOUNDED_LEVELS)
+        # tree_method="exact": every column sorted once, reused by every node of every round.
+        self.columns = SortedColumns(X) if p["tree_method"] == "exact" else None
+
+    def draw_rows(self, rng):
+        """This round's rows: a subsample without replacement, rows of zero weight dropped."""
+        n_rows = len(self.y)
+        rows = np.arange(n_rows)
+        if self.subsample < 1.0:
+            rows = np.sort(rng.permutation(n_rows)[:max(1, int(self.subsample * n_rows))])
+        return rows[self.sample_weight[rows] > 0]
+
+    def draw_features(self, rng):
+        """(tree's feature pool, per-depth masks over it or None, features drawn per node at
+        each depth): colsample_bytree, then colsample_bylevel of those, then bynode."""
+        pool = (np.sort(rng.permutation(self.n_features)[:self.n_bytree])
+                if self.n_bytree < self.n_features else None)
+        n_pool = self.n_bytree
+        if self.bylevel >= 1.0:
+            return pool, None, max(1, int(round(self.bynode * n_pool)))
+        n_level = max(1, int(round(self.bylevel * n_pool)))
+        masks = np.zeros((self.n_levels, n_pool), dtype=bool)
+        for level in range(self.n_levels):
+            masks[level, rng.permutation(n_pool)[:n_level]] = True
+        return pool, masks, max(1, int(round(self.bynode * n_level)))
 
 
 class XGBModel(BaseEstimator):
@@ -74,7 +133,7 @@ class XGBModel(BaseEstimator):
                  reg_lambda=None, scale_pos_weight=None, base_score=None, random_state=None,
                  missing=np.nan, importance_type=None, eval_metric=None,
                  early_stopping_rounds=None, verbosity=None, device=None,
-                 tweedie_variance_power=None, huber_slope=None):
+                 tweedie_variance_power=None, huber_slope=None, quantile_alpha=None):
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.max_leaves = max_leaves
@@ -105,6 +164,7 @@ class XGBModel(BaseEstimator):
         self.device = device
         self.tweedie_variance_power = tweedie_variance_power
         self.huber_slope = huber_slope
+        self.quantile_alpha = quantile_alpha
 
     # --- parameters ------------------------------------------------------------------------
 
@@ -129,6 +189,7 @@ class XGBModel(BaseEstimator):
             "scale_pos_weight": value("scale_pos_weight", 1.0),
             "tweedie_variance_power": value("tweedie_variance_power", 1.5),
             "huber_slope": value("huber_slope", 1.0),
+            "quantile_alpha": self.quantile_alpha,
         }
         checks = [
             ("n_estimators", p["n_estimators"] >= 1), ("max_depth", p["max_depth"] >= 0),
@@ -137,22 +198,24 @@ class XGBModel(BaseEstimator):
             ("min_child_weight", p["min_child_weight"] >= 0),
             ("subsample", 0 < p["subsample"] <= 1),
             ("colsample_bytree", 0 < p["colsample_bytree"] <= 1),
+            ("colsample_bylevel", 0 < p["colsample_bylevel"] <= 1),
             ("colsample_bynode", 0 < p["colsample_bynode"] <= 1),
             ("reg_alpha", p["reg_alpha"] >= 0), ("reg_lambda", p["reg_lambda"] >= 0),
             ("scale_pos_weight", p["scale_pos_weight"] > 0),
             ("grow_policy", p["grow_policy"] in ("depthwise", "lossguide")),
-            ("booster", p["booster"] == "gbtree"),
+            ("booster", p["booster"] in ("gbtree", "gblinear", "dart")),
             ("max_delta_step", p["max_delta_step"] is None or p["max_delta_step"] >= 0),
         ]
         for name, ok in checks:
             if not ok:
                 raise ValueError(f"Invalid value for {name}: {p[name]!r}.")
-        if p["tree_method"] not in ("hist", "auto", "approx"):
-            raise ValueError(f"tree_method={p['tree_method']!r} is not supported yet (only "
-                             "'hist'; 'auto' and 'approx' run as 'hist').")
-        if p["colsample_bylevel"] != 1.0:
-            raise ValueError("colsample_bylevel < 1 is not supported yet; use "
-                             "colsample_bynode.")
+        if p["booster"] not in LEARNERS:
+            raise ValueError(f"booster={p['booster']!r} is not supported yet (only 'gbtree').")
+        if p["tree_method"] not in ("hist", "auto", "approx", "exact"):
+            raise ValueError(f"Invalid value for tree_method: {p['tree_method']!r}; use 'hist', "
+                             "'approx', 'auto' or 'exact'.")
+        if p["tree_method"] == "exact" and p["grow_policy"] != "depthwise":
+            raise ValueError("tree_method='exact' grows depthwise only (as xgboost's).")
         if self.device not in (None, "cpu"):
             raise ValueError(f"device={self.device!r}: skext's booster runs on the CPU.")
         if p["max_depth"] == 0 and p["max_leaves"] == 0:
@@ -162,50 +225,77 @@ class XGBModel(BaseEstimator):
     # --- fit --------------------------------------------------------------------------------
 
     def fit(self, X, y, *, sample_weight=None, base_margin=None, eval_set=None, verbose=True,
-            xgb_model=None, sample_weight_eval_set=None):
+            xgb_model=None, sample_weight_eval_set=None, base_margin_eval_set=None):
         """Fit the booster (xgboost's XGBModel.fit signature).
 
         eval_set: list of (X, y) pairs evaluated after every round with eval_metric; the last
         one drives early_stopping_rounds; verbose (True or a period in rounds) prints them as
-        xgboost does. base_margin and xgb_model (continued training) are not supported yet.
+        xgboost does. base_margin: per-sample starting margins (n_samples,) or (n_samples, K)
+        in place of base_score (give them again to predict). xgb_model: a fitted XGB* model, a
+        Booster or a path written by save_model, whose rounds this fit continues.
         """
-        if base_margin is not None or xgb_model is not None:
-            raise ValueError("base_margin and xgb_model are not supported yet.")
+        # 1. Parameters, data, labels, objective.
         p = self._resolved()
         X, y = self._validate_fit(X, y)
         sample_weight = check_sample_weight(sample_weight, X)
         y = self._encode_y(y, sample_weight)
         objective = self._make_objective(p)
         objective.check_labels(y)
-        self._objective = objective
         K = objective.n_outputs
         w = sample_weight.copy()
         if p["scale_pos_weight"] != 1.0 and objective.is_classification and K == 1:
             w[y == 1] *= p["scale_pos_weight"]
-
         rng = check_random_state(self.random_state)
-        if self.base_score is None:
-            self._base_margin = objective.base_margin(y, w)
-        else:
-            self._base_margin = objective.margin_from_base_score(self.base_score)
-        if K > 1:
-            self._base_margin = np.broadcast_to(self._base_margin, (K,)).astype(float)
-        margin = np.tile(self._base_margin, (len(y), 1))
 
-        # Hessian-weighted quantile sketch at the starting margins (xgboost's hist).
+        # 2. Starting margins: a continued model's, given per-row ones, or the base score.
+        prior = self._prior_booster(xgb_model, K, X.shape[1])
+        if prior is not None:
+            constant = prior.base_margin
+        elif self.base_score is None:
+            constant = np.broadcast_to(objective.base_margin(y, w), (K,)).astype(float)
+        else:
+            constant = np.broadcast_to(objective.margin_from_base_score(self.base_score),
+                                       (K,)).astype(float)
+        learner = prior.learner.copy() if prior is not None else LEARNERS[p["booster"]](K)
+        margin = self._start_margin(constant, base_margin, len(y), K)
+        with numba_threads(self.n_jobs):
+            margin += learner.margin(X, (0, len(learner.rounds)), self.n_jobs)
+        booster = Booster(objective, constant, learner, X.shape[1],
+                          getattr(self, "feature_names_in_", None))
+
+        # 3. Bin X on a hessian-weighted quantile sketch at the starting margins.
         _, h0 = objective.grad_hess(y, margin)
         bin_mapper = BinMapper(min(int(p["max_bin"]), MAX_BINS),
                                random_state=rng.randint(MAX_INT), n_threads=n_threads(self.n_jobs))
         X_binned = bin_mapper.fit_transform(X, w * h0.mean(axis=1))
+        data = _RoundData(X, X_binned, bin_mapper, y, w, objective, self._grow_settings(p), p)
 
-        evals = self._prepare_evals(eval_set, sample_weight_eval_set)
+        # 4. Evaluation sets, metrics.
+        evals = self._prepare_evals(eval_set, sample_weight_eval_set, base_margin_eval_set,
+                                    booster)
         metrics = self._metric_names(objective)
         self.evals_result_ = {f"validation_{i}": {m: [] for m in metrics}
                               for i in range(len(evals))}
-        n_features = X.shape[1]
-        n_bytree = max(1, int(round(p["colsample_bytree"] * n_features)))
+
+        # 5. Boosting rounds, evaluated and early-stopped on the last eval set's last metric.
+        n_prior = len(learner.rounds)
+        best = SimpleNamespace(iteration=None, score=None, stale=0)
+        with numba_threads(self.n_jobs):
+            for it in range(n_prior, n_prior + int(p["n_estimators"])):
+                grad, hess = objective.grad_hess(y, margin)
+                learner.boost_round(data, grad, hess, margin, rng, p["learning_rate"])
+                if evals and self._evaluate(booster, evals, metrics, it, best, verbose):
+                    break
+        booster.best_iteration = (best.iteration if best.iteration is not None
+                                  else len(learner.rounds) - 1)
+        self._Booster = booster
+        self._best_score = best.score if self.early_stopping_rounds is not None else None
+        return self
+
+    def _grow_settings(self, p):
+        """Keyword arguments of grow_tree for every tree of the fit."""
         params = np.array([p["reg_lambda"], p["reg_alpha"], p["max_delta_step"] or 0.0])
-        grow = dict(criterion=CRITERION_SECOND_ORDER, params=params,
+        return dict(criterion=CRITERION_SECOND_ORDER, params=params,
                     max_depth=None if p["max_depth"] == 0 else int(p["max_depth"]),
                     min_weight_leaf=float(p["min_child_weight"]),
                     # xgboost's loss_chg is twice the engine's gain (its CalcGain has no 1/2);
@@ -215,57 +305,39 @@ class XGBModel(BaseEstimator):
                     max_leaf_nodes=(int(p["max_leaves"]) if p["grow_policy"] == "lossguide"
                                     and p["max_leaves"] > 0 else None),
                     parallel=n_threads(self.n_jobs) > 1, gather=True)
-        self._trees = []
-        self._best_iteration = self._best_score = None
-        best_score, stale = None, 0
-        n_rows = len(y)
-        with numba_threads(self.n_jobs):
-            for it in range(int(p["n_estimators"])):
-                grad, hess = objective.grad_hess(y, margin)
-                rows = np.arange(n_rows)
-                if p["subsample"] < 1.0:
-                    rows = np.sort(rng.permutation(n_rows)[:max(1, int(p["subsample"]
-                                                                      * n_rows))])
-                rows = rows[w[rows] > 0]
-                pool = (np.sort(rng.permutation(n_features)[:n_bytree])
-                        if n_bytree < n_features else None)
-                n_pool = n_bytree
-                max_features = max(1, int(round(p["colsample_bynode"] * n_pool)))
-                round_trees = []
-                for k in range(K):
-                    stats = np.column_stack((w * grad[:, k], w * hess[:, k]))
-                    tree, leaf = grow_tree(X_binned, stats, rows, bin_mapper, feature_pool=pool,
-                                           max_features=max_features,
-                                           seed=rng.randint(MAX_INT), return_leaves=True,
-                                           **grow)
-                    outside = leaf < 0
-                    if outside.any():
-                        leaf[outside] = tree.apply(X[outside])
-                    margin[:, k] += p["learning_rate"] * tree.value[leaf, 0]
-                    round_trees.append(tree)
-                self._trees.append(round_trees)
-                if evals:
-                    stop, best_score, stale = self._evaluate(evals, metrics, it, best_score,
-                                                             stale, p["learning_rate"])
-                    period = 1 if verbose is True else int(verbose or 0)
-                    if period and (it % period == 0 or stop):
-                        print(f"[{it}]\t" + "\t".join(
-                            f"{name}-{m}:{values[m][-1]:.5f}"
-                            for name, values in self.evals_result_.items() for m in metrics))
-                    if stop:
-                        break
-        self.n_features_in_ = n_features
-        self._lr = p["learning_rate"]
-        self._pack()
-        if self._best_iteration is None:
-            self._best_iteration = len(self._trees) - 1
-        return self
+
+    def _prior_booster(self, xgb_model, n_outputs, n_features):
+        """The Booster a fit continues from (xgb_model), checked against this fit's shape."""
+        if xgb_model is None:
+            return None
+        if isinstance(xgb_model, XGBModel):
+            prior = xgb_model.get_booster()
+        elif isinstance(xgb_model, Booster):
+            prior = xgb_model
+        else:
+            prior = Booster().load_model(xgb_model)
+        if prior.learner.n_outputs != n_outputs or prior.n_features != n_features:
+            raise ValueError(f"xgb_model has {prior.learner.n_outputs} outputs and "
+                             f"{prior.n_features} features; this fit needs {n_outputs} and "
+                             f"{n_features}.")
+        return prior
+
+    @staticmethod
+    def _start_margin(constant, base_margin, n_samples, n_outputs):
+        if base_margin is None:
+            return np.tile(constant, (n_samples, 1))
+        margin = np.asarray(base_margin, dtype=np.float64)
+        if margin.ndim == 1:
+            margin = margin[:, None]
+        if margin.shape != (n_samples, n_outputs) or not np.isfinite(margin).all():
+            raise ValueError(f"base_margin must be finite with shape ({n_samples},) or "
+                             f"({n_samples}, {n_outputs}); got {np.shape(base_margin)}.")
+        return margin.copy()
 
     @property
     def best_iteration(self):
         """Index of the best round (the last one without early stopping)."""
-        check_is_fitted(self, "_trees")
-        return self._best_iteration
+        return self.get_booster().best_iteration
 
     @property
     def best_score(self):
@@ -273,6 +345,43 @@ class XGBModel(BaseEstimator):
         if getattr(self, "_best_score", None) is None:
             raise AttributeError("best_score is only defined with early_stopping_rounds.")
         return self._best_score
+
+    def get_booster(self):
+        """The fitted Booster (predict_margin, get_dump, get_score, save_model)."""
+        check_is_fitted(self, "_Booster")
+        return self._Booster
+
+    def get_num_boosting_rounds(self):
+        return self.get_booster().num_boosted_rounds()
+
+    def save_model(self, fname):
+        """Write the model (and the estimator's classes, feature names) as JSON."""
+        booster = self.get_booster()
+        config = booster.to_config()
+        config["estimator"] = self._estimator_config()
+        import json
+
+        with open(fname, "w") as f:
+            json.dump(config, f)
+
+    def load_model(self, fname):
+        """Restore a model written by save_model; returns self."""
+        import json
+
+        with open(fname) as f:
+            config = json.load(f)
+        self._Booster = Booster.from_config(config)
+        self._restore_estimator_config(config.get("estimator", {}))
+        self.n_features_in_ = self._Booster.n_features
+        if self._Booster.feature_names is not None:
+            self.feature_names_in_ = np.asarray(self._Booster.feature_names, dtype=object)
+        return self
+
+    def _estimator_config(self):
+        return {}
+
+    def _restore_estimator_config(self, config):
+        pass
 
     def _validate_fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False,
@@ -283,92 +392,78 @@ class XGBModel(BaseEstimator):
             raise ValueError("Input X contains infinity.")
         return X, y
 
-    def _prepare_evals(self, eval_set, weights):
+    def _prepare_evals(self, eval_set, weights, base_margins, booster):
         evals = []
         for i, (Xe, ye) in enumerate(eval_set or []):
             Xe = self._validate_X(Xe, reset=False, fitted=False)
             ye = self._encode_eval_y(np.asarray(ye))
             we = None if weights is None else np.asarray(weights[i], dtype=float)
-            evals.append([Xe, ye, we, np.tile(self._base_margin, (len(ye), 1))])
+            margin = self._start_margin(booster.base_margin,
+                                        None if base_margins is None else base_margins[i],
+                                        len(ye), booster.learner.n_outputs)
+            margin += booster.learner.margin(Xe, (0, len(booster.learner.rounds)), self.n_jobs)
+            evals.append((Xe, ye, we, margin))
         return evals
 
     def _metric_names(self, objective):
         metric = self.eval_metric or objective.default_metric
         return [metric] if isinstance(metric, str) else list(metric)
 
-    def _evaluate(self, evals, metrics, it, best_score, stale, lr):
-        """Update each eval set's margins with this round's trees, record the metrics, and
-        decide early stopping on the last metric of the last eval set."""
+    def _evaluate(self, booster, evals, metrics, it, best, verbose):
+        """Add round `it` to each eval set's margins, record the metrics, print them, and say
+        whether early stopping ends the fit (last metric of the last eval set)."""
+        rounds = (it, it + 1)
         for i, (Xe, ye, we, margin) in enumerate(evals):
-            for k, tree in enumerate(self._trees[-1]):
-                margin[:, k] += lr * tree.predict(Xe)[:, 0]
-            pred = self._objective.transform(margin)
+            margin += booster.learner.margin(Xe, rounds, self.n_jobs)
+            pred = booster.objective.transform(margin)
             for m in metrics:
-                self.evals_result_[f"validation_{i}"][m].append(_metric(m, ye, pred, margin,
-                                                                        we))
-        if self.early_stopping_rounds is None:
-            return False, best_score, stale
-        last = self.evals_result_[f"validation_{len(evals) - 1}"][metrics[-1]][-1]
-        lower = _METRICS_LOWER_IS_BETTER[metrics[-1]]
-        if best_score is None or (last < best_score if lower else last > best_score):
-            self._best_iteration, self._best_score = it, last
-            return False, last, 0
-        stale += 1
-        return stale >= self.early_stopping_rounds, best_score, stale
-
-    def _pack(self):
-        self._tree_values = scaled_output_values(
-            [t for round_trees in self._trees for t in round_trees],
-            self._objective.n_outputs, self._lr)
+                self.evals_result_[f"validation_{i}"][m].append(
+                    _metric(m, ye, pred, margin, we, booster.objective))
+        stop = False
+        if self.early_stopping_rounds is not None:
+            last = self.evals_result_[f"validation_{len(evals) - 1}"][metrics[-1]][-1]
+            lower = _METRICS_LOWER_IS_BETTER[metrics[-1]]
+            if best.score is None or (last < best.score if lower else last > best.score):
+                best.iteration, best.score, best.stale = it, last, 0
+            else:
+                best.stale += 1
+                stop = best.stale >= self.early_stopping_rounds
+        period = 1 if verbose is True else int(verbose or 0)
+        if period and (it % period == 0 or stop):
+            print(f"[{it}]\t" + "\t".join(f"{name}-{m}:{values[m][-1]:.5f}"
+                                          for name, values in self.evals_result_.items()
+                                          for m in metrics))
+        return stop
 
     # --- predict ----------------------------------------------------------------------------
 
     def _validate_X(self, X, reset=False, fitted=True):
         if fitted:
-            check_is_fitted(self, "_trees")
+            check_is_fitted(self, "_Booster")
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, reset=reset)
         if not np.isnan(self.missing):
             X = np.where(X == self.missing, np.nan, X)
         return X
 
-    def _tree_range(self, iteration_range):
-        """Flat indices lo:hi of the trees of rounds iteration_range = (start, stop); stop 0
-        means the last round (xgboost's convention)."""
-        K = self._objective.n_outputs
-        start, stop = iteration_range
-        if stop == 0:
-            stop = len(self._trees)
-        return start * K, stop * K
-
-    def _margin(self, X, iteration_range=None):
+    def _margin(self, X, iteration_range=None, base_margin=None):
         X = self._validate_X(X)
-        K = self._objective.n_outputs
-        lo, hi = self._tree_range((0, self._best_iteration + 1) if iteration_range is None
-                                  else iteration_range)
-        trees = [t for round_trees in self._trees for t in round_trees][lo:hi]
-        margin = np.tile(self._base_margin, (len(X), 1))
-        if trees:
-            nodes, values, depths = tree_lists(trees, self._tree_values[lo:hi])
-            out = np.empty((len(X), K))
-            with numba_threads(self.n_jobs):
-                _predict_forest(X, nodes, values, depths, out)
-            margin = margin + out
-        return margin
+        booster = self._Booster
+        if iteration_range is None:
+            iteration_range = (0, booster.best_iteration + 1)
+        if base_margin is not None:
+            base_margin = self._start_margin(booster.base_margin, base_margin, len(X),
+                                             booster.learner.n_outputs)
+        return booster.predict_margin(X, iteration_range, base_margin, self.n_jobs)
 
     def apply(self, X, iteration_range=None):
         """Leaf index of each sample in each tree of the rounds in iteration_range (default:
         all), (n_samples, n_trees)."""
         X = self._validate_X(X)
-        lo, hi = self._tree_range(iteration_range or (0, 0))
-        trees = [t for round_trees in self._trees for t in round_trees][lo:hi]
-        nodes, _, depths = tree_lists(trees)
-        out = np.empty((len(X), len(trees)), dtype=np.int32)
-        _apply_forest(X, nodes, depths, out)
-        return out
+        return self._Booster.apply(X, iteration_range or (0, 0))
 
     def evals_result(self):
         """Metric values per eval set and round: {"validation_0": {"rmse": [...]}, ...}."""
-        check_is_fitted(self, "_trees")
+        check_is_fitted(self, "_Booster")
         return self.evals_result_
 
     @property
@@ -376,24 +471,7 @@ class XGBModel(BaseEstimator):
         """Importances of importance_type ("gain" by default: mean gain of the splits on each
         feature; "weight": number of splits; "cover": mean hessian sum; total_*), normalised to
         sum to 1 as xgboost's scikit-learn API does."""
-        check_is_fitted(self, "_trees")
-        kind = self.importance_type or "gain"
-        if kind not in _IMPORTANCE_TYPES:
-            raise ValueError(f"importance_type must be one of {_IMPORTANCE_TYPES}, got "
-                             f"{kind!r}.")
-        n = self.n_features_in_
-        count, gain, cover = np.zeros(n), np.zeros(n), np.zeros(n)
-        for round_trees in self._trees:
-            for tree in round_trees:
-                split = tree.children_left != -1
-                f = tree.feature[split]
-                np.add.at(count, f, 1.0)
-                np.add.at(gain, f, tree.gain[split])
-                np.add.at(cover, f, tree.weighted_n_node_samples[split])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scores = {"weight": count, "total_gain": gain, "total_cover": cover,
-                      "gain": np.where(count > 0, gain / count, 0.0),
-                      "cover": np.where(count > 0, cover / count, 0.0)}[kind]
+        scores = self.get_booster().importance(self.importance_type or "gain")
         total = scores.sum()
         return scores / total if total > 0 else scores
 
@@ -406,8 +484,9 @@ class XGBModel(BaseEstimator):
 class XGBRegressor(RegressorMixin, XGBModel):
     """xgboost.XGBRegressor's API on skext's engine (see the module doc for what is built).
 
-    objective: "reg:squarederror" (default), "reg:pseudohubererror", "reg:logistic",
-    "count:poisson", "reg:gamma", "reg:tweedie".
+    objective: "reg:squarederror" (default), "reg:absoluteerror", "reg:quantileerror" (with
+    quantile_alpha, a float or a list: one output per alpha), "reg:pseudohubererror",
+    "reg:logistic", "count:poisson", "reg:gamma", "reg:tweedie".
 
     Examples
     --------
@@ -430,17 +509,18 @@ class XGBRegressor(RegressorMixin, XGBModel):
 
     def _make_objective(self, p):
         name = self.objective or "reg:squarederror"
-        if name in NOT_YET:
-            raise ValueError(f"objective={name!r} is not supported yet.")
         if name not in REGRESSION_OBJECTIVES:
             raise ValueError(f"objective={name!r} is not a regression objective; use one of "
                              f"{sorted(REGRESSION_OBJECTIVES)}.")
         return REGRESSION_OBJECTIVES[name](p)
 
-    def predict(self, X, output_margin=False, iteration_range=None):
-        """Predictions (margins with output_margin=True); by default up to best_iteration."""
-        margin = self._margin(X, iteration_range)
-        return margin[:, 0] if output_margin else self._objective.transform(margin)
+    def predict(self, X, output_margin=False, iteration_range=None, base_margin=None):
+        """Predictions (margins with output_margin=True); by default up to best_iteration.
+        (n_samples, n_alphas) for reg:quantileerror with several quantile_alpha."""
+        margin = self._margin(X, iteration_range, base_margin)
+        if output_margin:
+            return margin[:, 0] if margin.shape[1] == 1 else margin
+        return self._Booster.objective.transform(margin)
 
 
 class XGBClassifier(ClassifierMixin, XGBModel):
@@ -484,17 +564,25 @@ class XGBClassifier(ClassifierMixin, XGBModel):
             raise ValueError(f"objective={name!r} needs two classes, y has {self.n_classes_}.")
         return Logistic(name)
 
-    def predict_proba(self, X, iteration_range=None):
+    def _estimator_config(self):
+        return {"classes_": self.classes_.tolist()}
+
+    def _restore_estimator_config(self, config):
+        if "classes_" in config:
+            self.classes_ = np.asarray(config["classes_"])
+            self.n_classes_ = len(self.classes_)
+
+    def predict_proba(self, X, iteration_range=None, base_margin=None):
         """Class probabilities, (n_samples, n_classes)."""
-        margin = self._margin(X, iteration_range)
-        if self._objective.n_outputs == 1:
+        margin = self._margin(X, iteration_range, base_margin)
+        if margin.shape[1] == 1:
             p = 1.0 / (1.0 + np.exp(-margin[:, 0]))
             return np.column_stack((1.0 - p, p))
-        return self._objective.transform(margin)
+        return self._Booster.objective.transform(margin)
 
-    def predict(self, X, output_margin=False, iteration_range=None):
+    def predict(self, X, output_margin=False, iteration_range=None, base_margin=None):
         """Class labels (margins with output_margin=True)."""
-        margin = self._margin(X, iteration_range)
+        margin = self._margin(X, iteration_range, base_margin)
         if output_margin:
             return margin[:, 0] if margin.shape[1] == 1 else margin
         if margin.shape[1] == 1:

@@ -127,14 +127,17 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
 
 
 @njit(cache=True, nogil=True)
-def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, criterion, params,
+def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, representatives, edges,
+          criterion, params,
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, min_gain,
           max_leaf_nodes, random_splits, rng_state, parallel, gather):
     """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous).
 
     X_binned (n_samples, n_features) uint8; stats (n_samples, C) float64 per-sample channels;
     rows (n_rows,) int32 the rows in the tree (positive weight); pool (n_pool,) int32 features the
-    tree may use; max_features features drawn per node; max_leaf_nodes > 0 selects best-first.
+    tree may use; level_masks (n_levels, n_pool) uint8: the pool features nodes at depth d may
+    use (row min(d, n_levels - 1)), of which level_max_features[d] are drawn per node;
+    max_leaf_nodes > 0 selects best-first.
     A node is split when its best gain >= min_gain. gather: keep no node-ordered copies; every
     node gets a full histogram read through its row ids and splits move row ids only.
     representatives / edges (n_features, MAX_BINS): the binner's, for extra-trees thresholds.
@@ -180,7 +183,10 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
     stats_node = np.empty((n_copied, n_slots - 1))
     # Subtraction needs every node to see every pool feature; extra-trees never builds full ones
     # (unless gathering, where every node has a full histogram of the pool).
-    use_subtraction = gather or (max_features >= n_pool and not random_splits)
+    every_feature = level_masks.shape[0] == 1 and level_max_features[0] >= n_pool
+    for k in range(n_pool):
+        every_feature = every_feature and level_masks[0, k] == 1
+    use_subtraction = gather or (every_feature and not random_splits)
     # With a full root histogram nothing reads the root's node-ordered copy: build the histogram
     # through `rows` and fill X_node/stats_node after the root split, already in child order
     # (or never, when the children are final leaves: a stump moves no data at all).
@@ -210,8 +216,10 @@ def _grow(X_binned, stats, rows, pool, max_features, representatives, edges, cri
         if criterion != CRITERION_SECOND_ORDER:
             if w <= 0.0 or _weighted_impurity(sums[node], criterion, params) / w <= _EPSILON:
                 return
+        level = min(depth[node], level_masks.shape[0] - 1)
         _find_best_split(X_node, stats_node, start[node], end[node], sums[node], node_hist,
-                         pool, pool_order, max_features, representatives, edges, criterion,
+                         pool, level_masks[level], pool_order, level_max_features[level],
+                         representatives, edges, criterion,
                          params, min_samples_leaf, min_weight_leaf, random_splits, rng_state,
                          scratch_hist, touched, codes, cum, lbuf, rbuf, best_gain, best_meta,
                          best_left, best_threshold)
@@ -370,7 +378,7 @@ def _leaf_of_rows(rows, start, end, left, n_samples):
 def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_depth=None,
               min_samples_split=2, min_samples_leaf=1, min_weight_leaf=0.0, min_gain=0.0,
               max_features=None, feature_pool=None, max_leaf_nodes=None, splitter="best",
-              seed=0, return_leaves=False, parallel=False, gather=False):
+              seed=0, return_leaves=False, parallel=False, gather=False, level_masks=None):
     """Grow one tree and return it as a `Tree` with real-valued thresholds.
 
     Parameters
@@ -383,8 +391,11 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     criterion : int, one of the CRITERION_* ids.
     params : float64 array of second-order parameters (lambda, alpha, max_delta_step) or None.
     min_gain : float, a node splits when its best gain (weighted impurity decrease) >= min_gain.
-    max_features : int, features drawn per node (None: all of the pool).
+    max_features : int, features drawn per node (None: all of the pool), or with level_masks
+        an int array, the count drawn at each depth.
     feature_pool : int array, the features this tree may use (None: all).
+    level_masks : bool array (n_levels, len(pool)) or None, the pool features each depth may
+        use (xgboost's colsample_bylevel; depths past the last row use the last row).
     max_leaf_nodes : int or None, best-first growth with at most this many leaves when set.
     splitter : "best" or "random" (extra-trees thresholds).
     seed : int, seeds the tree's own random stream.
@@ -402,12 +413,17 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     if params is None:
         params = np.zeros(3)
     rows = np.array(rows, dtype=INDEX_DTYPE)
+    if level_masks is None:
+        level_masks = np.ones((1, len(pool)), dtype=np.uint8)
+    level_masks = np.ascontiguousarray(level_masks, dtype=np.uint8)
+    level_max_features = np.broadcast_to(
+        np.asarray(len(pool) if max_features is None else max_features, dtype=np.int64),
+        (level_masks.shape[0],)).copy()
     t0 = time.perf_counter()
     (feature, split_bin, drawn, missing_left, left, right, sums, gain, depth, rows, start,
      end) = _grow(
-        X_binned, np.ascontiguousarray(stats, dtype=np.float64), rows, pool,
-        len(pool) if max_features is None else int(max_features),
-        bin_mapper.representatives_, bin_mapper.edges_, criterion,
+        X_binned, np.ascontiguousarray(stats, dtype=np.float64), rows, pool, level_masks,
+        level_max_features, bin_mapper.representatives_, bin_mapper.edges_, criterion,
         np.asarray(params, dtype=np.float64),
         np.iinfo(np.int64).max if max_depth is None else int(max_depth),
         int(min_samples_split), int(min_samples_leaf), float(min_weight_leaf), float(min_gain),

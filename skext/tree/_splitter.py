@@ -282,16 +282,19 @@ def _random_split_feature(hist_f, codes, n_present, has_missing, node_sums, repr
 
 
 @njit(cache=True, nogil=True)
-def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool, pool_order,
-                     max_features, representatives, edges, criterion, params, min_samples_leaf,
-                     min_weight_leaf, random_splits, rng_state, scratch_hist, touched, codes, cum,
-                     left, right, best_gain, best_meta, best_left, best_threshold):
+def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool, allowed,
+                     pool_order, max_features, representatives, edges, criterion, params,
+                     min_samples_leaf, min_weight_leaf, random_splits, rng_state, scratch_hist,
+                     touched, codes, cum, left, right, best_gain, best_meta, best_left,
+                     best_threshold):
     """Best split of the node whose rows are start:end of the node-ordered X_node / stats_node
     (see _histogram.py) over features drawn from `pool`.
 
     node_hist  (len(pool), 256, 1 + C) or (0, 0, 0): the node's full histogram when the grower
                keeps one (subtraction mode), else each drawn feature gets a sparse histogram.
     pool       (n_pool,) int32 candidate features; pool_order (n_pool,) int32 scratch
+    allowed    (n_pool,) uint8, 0 for pool features this node may not use (xgboost's
+               colsample_bylevel): skipped without counting as visited
     Features are drawn without replacement until max_features were visited and at least one of
     them is not constant in the node (scikit-learn's rule). best_* (out), see module doc.
     """
@@ -311,6 +314,8 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
         pool_order[j] = pool_order[i]
         pool_order[i] = pos
         i += 1
+        if allowed[pos] == 0:
+            continue
         n_visited += 1
         feature = pool[pos]
         if use_full:

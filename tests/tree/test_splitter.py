@@ -30,7 +30,8 @@ def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=F
         node_hist = np.zeros((len(pool), N_HIST_BINS, n_slots))
         _build_histogram(X, stats, 0, len(X), pool, node_hist)
     best_gain, best_meta, best_left = np.empty(1), np.empty(3, np.int64), np.empty(n_slots)
-    _find_best_split(X, stats, 0, len(X), node, node_hist, pool, np.empty(len(pool), np.int32),
+    _find_best_split(X, stats, 0, len(X), node, node_hist, pool, np.ones(len(pool), np.uint8),
+                     np.empty(len(pool), np.int32),
                      len(pool), np.zeros((X.shape[1], 255)), np.zeros((X.shape[1], 255)),
                      criterion, params, min_samples_leaf,
                      min_weight_leaf, False, new_rng_state(0), np.zeros((N_HIST_BINS, n_slots)),
