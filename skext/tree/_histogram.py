@@ -11,9 +11,41 @@ index indirection would miss the cache on every row.
 """
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ._types import MISSING_BIN, N_HIST_BINS
+
+# Rows ahead whose data the gather kernels prefetch: a row's codes and channels are two cache
+# misses when a node's rows are scattered over the matrix; 16 rows (~2 us of work) cover the
+# memory latency. Measured at 400k x 28: a node of 50k scattered rows 13.9 -> 5.4 ms.
+PREFETCH_AHEAD = 16
+
+
+@intrinsic
+def _prefetch(typingctx, array, i, j):
+    """Hint the cache to fetch array[i, j] (2-D array; LLVM's llvm.prefetch: read, high
+    locality). No Numba API exposes it; "p0i8" is LLVM 14's name, which newer LLVMs upgrade."""
+    sig = types.void(array, i, j)
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        array_struct = context.make_array(array_type)(context, builder, args[0])
+        index = [context.cast(builder, args[k], signature.args[k], types.intp) for k in (1, 2)]
+        pointer = cgutils.get_item_pointer(context, builder, array_type, array_struct, index,
+                                           wraparound=False)
+        i8_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8_pointer, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        builder.call(function, [builder.bitcast(pointer, i8_pointer), ir.Constant(i32, 0),
+                                ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 def _make_build_histogram(n_channels, parallel):
@@ -84,21 +116,69 @@ def _build_histogram(X_node, stats_node, start, end, features, hist, parallel=Fa
         _build_histogram_generic(X_node, stats_node, start, end, features, hist)
 
 
-def _make_build_histogram_rows(n_channels, parallel):
-    """As _make_build_histogram, reading rows X[rows[i]], stats[rows[i]] in place of a
-    node-ordered copy (the root of a tree, whose rows are sorted: reads stay sequential)."""
+# Rows per block of the threaded row-gather kernel: blocks are fixed (not one per thread), each
+# sums into its own histogram, and the blocks are merged in order, so the result does not depend
+# on the thread count. 8192 rows x 28 features take ~0.3 ms to histogram, 20x the merge.
+_ROW_BLOCK = 8192
 
-    @njit(cache=True, nogil=True, parallel=parallel)
-    def build(X_binned, stats, rows, features, hist):
+
+def _make_build_histogram_rows(n_channels, parallel):
+    """The gather kernel: histograms over X[rows[i]], stats[rows[i]] (the grower's gather mode
+    and every lazy root). Row-outer: each row's codes (one cache line) are read once for all
+    features, where a feature-outer pass would stream the node's scattered rows once per
+    feature (measured 2x faster at 400k x 28, whose binned matrix outgrows the L2 cache).
+    parallel: fixed blocks of _ROW_BLOCK rows into private histograms, merged in block order;
+    a node of at most one block is summed exactly as the serial kernel sums it. The rows
+    PREFETCH_AHEAD ahead are prefetched (rows of deep nodes are scattered)."""
+
+    @njit(cache=True, nogil=True, inline="always")
+    def accumulate(X_binned, stats, rows, lo, hi, features, hist):
         n = n_channels if n_channels > 0 else stats.shape[1]
-        for j in prange(features.shape[0]):
-            f = features[j]
-            for i in range(rows.shape[0]):
-                r = rows[i]
-                b = X_binned[r, f]
+        n_features = features.shape[0]
+        for i in range(lo, hi):
+            if i + PREFETCH_AHEAD < hi:
+                ahead = rows[i + PREFETCH_AHEAD]
+                _prefetch(X_binned, ahead, 0)
+                _prefetch(stats, ahead, 0)
+            r = rows[i]
+            for j in range(n_features):
+                b = X_binned[r, features[j]]
                 hist[j, b, 0] += 1.0
                 for c in range(n):
                     hist[j, b, 1 + c] += stats[r, c]
+
+    if not parallel:
+        @njit(cache=True, nogil=True)
+        def build(X_binned, stats, rows, features, hist):
+            accumulate(X_binned, stats, rows, 0, rows.shape[0], features, hist)
+
+        return build
+
+    @njit(cache=True, nogil=True, parallel=True)
+    def build_blocks(X_binned, stats, rows, features, scratch):
+        n_rows = rows.shape[0]
+        for k in prange(scratch.shape[0]):
+            scratch[k] = 0.0
+            accumulate(X_binned, stats, rows, k * _ROW_BLOCK, min(n_rows, (k + 1) * _ROW_BLOCK),
+                       features, scratch[k])
+
+    @njit(cache=True, nogil=True, parallel=True)
+    def merge(scratch, hist):
+        for j in prange(hist.shape[0]):
+            for k in range(scratch.shape[0]):
+                for b in range(hist.shape[1]):
+                    for c in range(hist.shape[2]):
+                        hist[j, b, c] += scratch[k, j, b, c]
+
+    @njit(cache=True, nogil=True)
+    def build(X_binned, stats, rows, features, hist):
+        n_blocks = (rows.shape[0] + _ROW_BLOCK - 1) // _ROW_BLOCK
+        if n_blocks <= 1:
+            accumulate(X_binned, stats, rows, 0, rows.shape[0], features, hist)
+            return
+        scratch = np.empty((n_blocks,) + hist.shape)
+        build_blocks(X_binned, stats, rows, features, scratch)
+        merge(scratch, hist)
 
     return build
 
@@ -113,7 +193,8 @@ _ROWS_ANY_PAR = _make_build_histogram_rows(-1, True)
 
 @njit(cache=True, nogil=True)
 def _build_histogram_rows(X_binned, stats, rows, features, hist, parallel):
-    """Histograms of `features` over X_binned[rows] (hist (in/out) as _build_histogram's)."""
+    """Histograms of `features` over X_binned[rows] (hist (in/out) as _build_histogram's; it
+    receives sums, so it may already hold some)."""
     n_channels = stats.shape[1]
     if parallel:
         if n_channels == 2:
