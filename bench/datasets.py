@@ -21,6 +21,8 @@ def _higgs_like(n_samples):
 MAKERS = {
     "clf-higgs-like-20k": (lambda: _higgs_like(25_000), "binary"),
     "clf-higgs-like-100k": (lambda: _higgs_like(125_000), "binary"),
+    # issue #3's booster benchmark: 400k training rows x 28.
+    "clf-higgs-like-400k": (lambda: _higgs_like(500_000), "binary"),
     "multiclass-10k": (lambda: make_classification(12_500, n_features=20, n_informative=12,
                                                    n_classes=5, random_state=0), "multiclass"),
     "hastie-10k": (lambda: make_hastie_10_2(12_500, random_state=0), "binary"),

@@ -19,6 +19,12 @@ LGBM_FROM_XGB = {"rename": {},
                  "fixed": {"num_leaves": 63, "reg_lambda": 1.0, "min_child_weight": 1.0,
                            "min_child_samples": 1, "max_bin": 255, "verbose": -1}}
 
+# Best-first growth with 31 leaves on all three (issue #3): xgboost's lossguide / max_leaves is
+# LightGBM's own growth with num_leaves.
+LGBM_FROM_XGB_LOSSGUIDE = {"rename": {"max_leaves": "num_leaves"}, "drop": ["grow_policy"],
+                           "fixed": {**{k: v for k, v in LGBM_FROM_XGB["fixed"].items()
+                                        if k != "num_leaves"}, "max_depth": -1}}
+
 # family -> (skext class path, [(peer name, class path, mapping or None)], parameters of both)
 FAMILIES = {
     "RandomForestClassifier": (
@@ -51,6 +57,13 @@ FAMILIES = {
         [("xgboost", "xgboost.XGBClassifier", {"rename": {}, "fixed": {"tree_method": "hist"}}),
          ("lightgbm", "lightgbm.LGBMClassifier", LGBM_FROM_XGB)],
         {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.3},
+    ),
+    "XGBClassifier-lossguide31": (
+        "skext.ensemble.XGBClassifier",
+        [("xgboost", "xgboost.XGBClassifier", {"rename": {}, "fixed": {"tree_method": "hist"}}),
+         ("lightgbm", "lightgbm.LGBMClassifier", LGBM_FROM_XGB_LOSSGUIDE)],
+        {"n_estimators": 100, "grow_policy": "lossguide", "max_leaves": 31, "max_depth": 0,
+         "learning_rate": 0.3},
     ),
     "XGBRegressor": (
         "skext.ensemble.XGBRegressor",
@@ -101,6 +114,8 @@ SUITES = {
         ("hastie-100k", "GradientBoostingClassifier", {}),
         ("hastie-100k", "AdaBoostClassifier", {}),
         ("clf-higgs-like-100k", "XGBClassifier", {}),
+        ("clf-higgs-like-400k", "XGBClassifier", {}),
+        ("clf-higgs-like-400k", "XGBClassifier-lossguide31", {}),
         ("multiclass-10k", "XGBClassifier", {}),
         ("friedman1-10k", "XGBRegressor", {}),
         ("clf-higgs-like-100k", "GradientBoostingClassifier", {}),
@@ -112,6 +127,11 @@ SUITES = {
         ("breast_cancer", "RandomForestClassifier", {}),
         ("digits", "ExtraTreesClassifier", {}),
         ("diabetes", "RandomForestRegressor", {}),
+    ],
+    # issue #3's booster benchmark alone (bench/results/xgb400k/).
+    "xgb400k": [
+        ("clf-higgs-like-400k", "XGBClassifier", {}),
+        ("clf-higgs-like-400k", "XGBClassifier-lossguide31", {}),
     ],
 }
 
@@ -126,10 +146,12 @@ def resolve(path):
 
 
 def map_params(params, mapping):
-    """A peer's parameters from skext's: renamed and fixed per the mapping (None: same names)."""
+    """A peer's parameters from skext's: renamed, dropped and fixed per the mapping (None: same
+    names)."""
     if mapping is None:
         return dict(params)
-    out = {mapping["rename"].get(k, k): v for k, v in params.items()}
+    out = {mapping["rename"].get(k, k): v for k, v in params.items()
+           if k not in mapping.get("drop", ())}
     out.update(mapping["fixed"])
     return out
 

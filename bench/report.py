@@ -14,6 +14,9 @@ results.json (schema_version 1; `validate` checks it):
                     timing, seconds), fit_median_s, predict_median_s, score_name
                     (roc_auc | accuracy | r2), score, peak_memory_mb (fit, above the start),
                     warmup_s (the untimed first fit + predict: Numba compile or cache load);
+                    round_s (boosters: fit_median_s / rounds), floor_s (boosters: one
+                    streaming read of the binned training matrix, the bandwidth floor of a
+                    histogram pass; the same number on every side), null elsewhere;
                     timing keys are null for a skipped side
     ratios          {dataset, family, peer, fit_ratio, predict_ratio, memory_ratio|null,
                      score_diff}: skext / peer, below 1 = skext faster or smaller
@@ -31,6 +34,7 @@ import time
 from importlib import metadata
 
 import numpy as np
+from numba import njit, prange
 from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 from threadpoolctl import threadpool_limits
 
@@ -39,7 +43,7 @@ from . import datasets, peers
 SCHEMA_VERSION = 1
 RESULT_KEYS = {"dataset", "family", "side", "params", "fit_s", "predict_s", "fit_median_s",
                "predict_median_s", "score_name", "score", "peak_memory_mb", "warmup_s",
-               "status"}
+               "status", "round_s", "floor_s"}
 
 
 RATIO_KEYS = {"dataset", "family", "peer", "fit_ratio", "predict_ratio", "memory_ratio",
@@ -116,6 +120,38 @@ def _predict(task, estimator, X):
     return estimator.predict(X) if task == "regression" else estimator.predict_proba(X)
 
 
+@njit(nogil=True, parallel=True)
+def stream_codes(X_binned):
+    """The bandwidth floor: read every code once (feature-parallel, as a histogram pass)."""
+    n_rows, n_features = X_binned.shape
+    sums = np.zeros(n_features, np.int64)
+    for f in prange(n_features):
+        total = 0
+        for i in range(n_rows):
+            total += X_binned[i, f]
+        sums[f] = total
+    return sums
+
+
+def floor_seconds(X_binned, repeat=5):
+    """Fastest of `repeat` streaming reads of X_binned (after one warm-up)."""
+    stream_codes(X_binned)
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        stream_codes(X_binned)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _boosting_rounds(model):
+    """Rounds a fitted booster ran: skext's and xgboost's get_num_boosting_rounds, LightGBM's
+    n_iter_ (None for other estimators)."""
+    if hasattr(model, "get_num_boosting_rounds"):
+        return model.get_num_boosting_rounds()
+    return getattr(model, "n_iter_", None)
+
+
 def run_workload(dataset, family, extra, n_jobs, repeat):
     """Every side of one workload, timings interleaved across sides."""
     from sklearn.base import clone
@@ -154,11 +190,21 @@ def run_workload(dataset, family, extra, n_jobs, repeat):
             rows[side]["peak_memory_mb"] = max(rows[side].get("peak_memory_mb", 0.0),
                                                mem.megabytes)
             fitted[side] = model
+    floor = None
+    if family.startswith("XGB"):
+        from skext.tree._binning import BinMapper
+
+        with threadpool_limits(limits=n_jobs):
+            floor = floor_seconds(BinMapper().fit_transform(X_tr))
     for side, row in rows.items():
         if side in fitted:
             row["fit_median_s"] = statistics.median(row["fit_s"])
             row["predict_median_s"] = statistics.median(row["predict_s"])
             row["score_name"], row["score"] = _score(task, fitted[side], X_te, y_te)
+            n_rounds = _boosting_rounds(fitted[side]) if floor is not None else None
+            if n_rounds:
+                row["round_s"] = row["fit_median_s"] / n_rounds
+                row["floor_s"] = floor
         for key in RESULT_KEYS - row.keys():
             row[key] = None
     return list(rows.values())
@@ -221,6 +267,15 @@ def markdown(doc):
         mem = f"{r['memory_ratio']:.2f}" if r["memory_ratio"] is not None else "n/a"
         lines.append(f"| {r['dataset']} | {r['family']} | {r['peer']} | {r['fit_ratio']:.3f} | "
                      f"{r['predict_ratio']:.3f} | {mem} | {r['score_diff']:+.4f} |")
+    boosters = [r for r in doc["results"] if r.get("round_s")]
+    if boosters:
+        lines += ["", "Boosting: seconds per round against the floor (one streaming read of the "
+                  "binned training matrix):", "",
+                  "| dataset | family | side | s / round | floor s | round / floor |",
+                  "|---|---|---|---:|---:|---:|"]
+        for r in boosters:
+            lines.append(f"| {r['dataset']} | {r['family']} | {r['side']} | {r['round_s']:.4f}"
+                         f" | {r['floor_s']:.5f} | {r['round_s'] / r['floor_s']:.0f} |")
     if doc.get("scaling_slopes"):
         lines += ["", "Scaling: slope of log(fit time) against log(size) (scaling.png; 1 = "
                   "linear):", "", "| family | side | axis | slope |", "|---|---|---|---:|"]

@@ -12,14 +12,13 @@
 BENCH_ROWS (default 100000) sizes the data: make_classification x 28 features."""
 
 import os
-import time
 
 import numba
 import numpy as np
 import pytest
-from numba import njit, prange
 from sklearn.datasets import make_classification
 
+from bench.report import floor_seconds, stream_codes
 from skext.tree._binning import BinMapper
 from skext.tree._histogram import _build_histogram
 from skext.tree._types import CRITERION_SECOND_ORDER, N_HIST_BINS
@@ -37,29 +36,6 @@ def data():
     rng = np.random.default_rng(0)
     grad_hess = np.column_stack((rng.normal(size=N_ROWS), rng.uniform(0.1, 1, N_ROWS)))
     return X, y, mapper, X_binned, grad_hess
-
-
-@njit(nogil=True, parallel=True)
-def _stream_codes(X_binned):
-    """The bandwidth floor: read every code once (feature-parallel, as the histogram kernel)."""
-    n_rows, n_features = X_binned.shape
-    sums = np.zeros(n_features, np.int64)
-    for f in prange(n_features):
-        total = 0
-        for i in range(n_rows):
-            total += X_binned[i, f]
-        sums[f] = total
-    return sums
-
-
-def _floor_seconds(X_binned, repeat=5):
-    _stream_codes(X_binned)
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        _stream_codes(X_binned)
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 @pytest.mark.parametrize("workload", ["histogram"])
@@ -91,12 +67,12 @@ def test_histogram(benchmark, data, workload, side):
 
         else:
             def run():
-                _stream_codes(X_binned)
+                stream_codes(X_binned)
 
         run()  # warm-up
         benchmark.pedantic(run, rounds=10, iterations=1)
         best = benchmark.stats.stats.min
-        floor = _floor_seconds(X_binned)
+        floor = floor_seconds(X_binned)
         benchmark.extra_info.update(ratio_to_floor=best / floor,
                                     ns_per_update=best / (n_rows * n_features) * 1e9)
     finally:

@@ -50,6 +50,26 @@ def test_lightgbm_mapping_is_the_documented_one():
     assert sides["xgboost"].get_params()["tree_method"] == "hist"
 
 
+def test_lossguide_workload_maps_max_leaves_to_num_leaves():
+    sides = dict(peers.make_pair("XGBClassifier-lossguide31", {}, n_jobs=2))
+    ours = sides["skext"].get_params()
+    assert (ours["grow_policy"], ours["max_leaves"], ours["max_depth"]) == ("lossguide", 31, 0)
+    assert sides["xgboost"].get_params()["max_leaves"] == 31
+    if sides["lightgbm"] is not None:
+        lgbm = sides["lightgbm"].get_params()
+        assert (lgbm["num_leaves"], lgbm["max_depth"]) == (31, -1)
+        assert "grow_policy" not in lgbm and "max_leaves" not in lgbm
+
+
+def test_boosters_report_seconds_per_round_against_the_floor():
+    from bench.report import run_workload
+
+    rows = run_workload("breast_cancer", "XGBClassifier", {"n_estimators": 5}, 1, 1)
+    for row in rows:
+        if row["status"] == "ok":
+            assert row["round_s"] == row["fit_median_s"] / 5 and row["floor_s"] > 0
+
+
 def test_missing_peer_is_skipped(monkeypatch):
     monkeypatch.setitem(peers.FAMILIES, "RandomForestClassifier", (
         "skext.ensemble.RandomForestClassifier", [("nope", "no_such_package.Model", None)], {}))
