@@ -170,9 +170,16 @@ def _step(x_row, nodes, node):
 @njit(cache=True, nogil=True, inline="always")
 def _leaves_of_rows(X, i0, m, nodes, depth, cur):
     """Leaves of rows i0 .. i0+m-1 in the tree `nodes` (root 0), into cur[:m]."""
-    if depth <= _FIXED_STEPS_MAX_DEPTH:
-        # Shallow tree (boosting): exactly `depth` branch-free steps per row, a row that reached
-        # its leaf early stays on it; no loop exit to mispredict, rows overlap in the pipeline.
+    if depth <= _FIXED_STEPS_MAX_DEPTH and m == _PREDICT_GROUP:
+        # Shallow tree (boosting): exactly `depth` branch-free steps, a row that reached its
+        # leaf early stays on it; no loop exit to mispredict, and the group's rows advance one
+        # level per pass, so their independent node loads overlap.
+        for g in range(_PREDICT_GROUP):
+            cur[g] = 0
+        for _ in range(depth):
+            for g in range(_PREDICT_GROUP):
+                cur[g] = _step(X[i0 + g], nodes, cur[g])
+    elif depth <= _FIXED_STEPS_MAX_DEPTH:
         for g in range(m):
             node = np.int32(0)
             for _ in range(depth):
