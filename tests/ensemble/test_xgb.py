@@ -427,6 +427,18 @@ def test_importance_types(kind):
     assert importances[:5].sum() > importances[5:].sum()
 
 
+def test_results_do_not_depend_on_n_jobs():
+    """Histograms of nodes over 8192 rows are summed in fixed blocks whatever the thread count:
+    the same model bit for bit (hist and exact, with subsampling)."""
+    X, y = make_classification(n_samples=20_000, n_features=12, random_state=0)
+    X[::9, 2] = np.nan
+    for kw in (dict(tree_method="hist", subsample=0.8, colsample_bynode=0.7),
+               dict(tree_method="exact")):
+        a, b = (XGBClassifier(n_estimators=8, max_depth=5, random_state=0, n_jobs=n_jobs, **kw)
+                .fit(X, y).predict_proba(X) for n_jobs in (1, 2))
+        np.testing.assert_array_equal(a, b)
+
+
 def test_subsampling_is_reproducible_and_scale_pos_weight_shifts_probabilities():
     X, y = load_breast_cancer(return_X_y=True)
     kw = dict(n_estimators=20, subsample=0.7, colsample_bytree=0.5, colsample_bynode=0.5,
