@@ -120,6 +120,7 @@ def _build_histogram(X_node, stats_node, start, end, features, hist, parallel=Fa
 # sums into its own histogram, and the blocks are merged in order, so the result does not depend
 # on the thread count. 8192 rows x 28 features take ~0.3 ms to histogram, 20x the merge.
 _ROW_BLOCK = 8192
+_BLOCKS_PER_WAVE = 4
 
 
 def _make_build_histogram_rows(n_channels, parallel):
@@ -151,17 +152,18 @@ def _make_build_histogram_rows(n_channels, parallel):
     # The serial twin runs the same blocks and merge with range for prange: the same sums in
     # the same order, so a fit is bit-identical for any n_jobs.
     @njit(cache=True, nogil=True, parallel=parallel)
-    def build_blocks(X_binned, stats, rows, features, scratch):
+    def build_blocks(X_binned, stats, rows, features, scratch, first, count):
         n_rows = rows.shape[0]
-        for k in prange(scratch.shape[0]):
+        for k in prange(count):
+            lo = (first + k) * _ROW_BLOCK
             scratch[k] = 0.0
-            accumulate(X_binned, stats, rows, k * _ROW_BLOCK, min(n_rows, (k + 1) * _ROW_BLOCK),
-                       features, scratch[k])
+            accumulate(X_binned, stats, rows, lo, min(n_rows, lo + _ROW_BLOCK), features,
+                       scratch[k])
 
     @njit(cache=True, nogil=True, parallel=parallel)
-    def merge(scratch, hist):
+    def merge(scratch, count, hist):
         for j in prange(hist.shape[0]):
-            for k in range(scratch.shape[0]):
+            for k in range(count):
                 for b in range(hist.shape[1]):
                     for c in range(hist.shape[2]):
                         hist[j, b, c] += scratch[k, j, b, c]
@@ -172,9 +174,14 @@ def _make_build_histogram_rows(n_channels, parallel):
         if n_blocks <= 1:
             accumulate(X_binned, stats, rows, 0, rows.shape[0], features, hist)
             return
-        scratch = np.empty((n_blocks,) + hist.shape)
-        build_blocks(X_binned, stats, rows, features, scratch)
-        merge(scratch, hist)
+        # Waves of _BLOCKS_PER_WAVE blocks, each merged into hist in block order: the scratch
+        # stays small (4 x 172 KB at 28 features) and the order of the sums stays fixed.
+        wave = min(n_blocks, _BLOCKS_PER_WAVE)
+        scratch = np.empty((wave,) + hist.shape)
+        for first in range(0, n_blocks, wave):
+            count = min(wave, n_blocks - first)
+            build_blocks(X_binned, stats, rows, features, scratch, first, count)
+            merge(scratch, count, hist)
 
     return build
 
