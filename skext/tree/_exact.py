@@ -53,6 +53,25 @@ def _score(gl, hl, gr, hr, params, plain):
     return _second_order_score(gl, hl, gr, hr, params)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _consider(f, s, n_left, g_left, h_left, threshold, missing_left, slot_sums, params, plain,
+              min_child_weight, best_score, best_threshold, best_missing_left, best_left):
+    """Score the candidate of node slot s on feature f with left sums (n, G, H) (in); keep it in
+    best_*[f, s] (in/out) when both children hold min_child_weight and it beats the best."""
+    g_right = slot_sums[s, 1] - g_left
+    h_right = slot_sums[s, 2] - h_left
+    if h_left < min_child_weight or h_right < min_child_weight:
+        return
+    score = _score(g_left, h_left, g_right, h_right, params, plain)
+    if score > best_score[f, s]:
+        best_score[f, s] = score
+        best_threshold[f, s] = threshold
+        best_missing_left[f, s] = missing_left
+        best_left[f, s, 0] = n_left
+        best_left[f, s, 1] = g_left
+        best_left[f, s, 2] = h_left
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _level_best_splits(ptr, col_rows, col_values, row_slot, stats, slot_sums, allowed, params,
                        min_child_weight, best_score, best_threshold, best_missing_left,
@@ -85,17 +104,9 @@ def _level_best_splits(ptr, col_rows, col_values, row_slot, stats, slot_sums, al
                 continue
             v = col_values[k]
             if cnt[s] > 0.0 and v != last[s]:
-                gr = slot_sums[s, 1] - g[s]
-                hr = slot_sums[s, 2] - h[s]
-                if h[s] >= min_child_weight and hr >= min_child_weight:
-                    score = _score(g[s], h[s], gr, hr, params, plain)
-                    if score > best_score[f, s]:
-                        best_score[f, s] = score
-                        best_threshold[f, s] = 0.5 * (last[s] + v)
-                        best_missing_left[f, s] = 0
-                        best_left[f, s, 0] = cnt[s]
-                        best_left[f, s, 1] = g[s]
-                        best_left[f, s, 2] = h[s]
+                _consider(f, s, cnt[s], g[s], h[s], 0.5 * (last[s] + v), 0, slot_sums, params,
+                          plain, min_child_weight, best_score, best_threshold,
+                          best_missing_left, best_left)
             cnt[s] += 1.0
             g[s] += stats[r, 0]
             h[s] += stats[r, 1]
@@ -104,18 +115,10 @@ def _level_best_splits(ptr, col_rows, col_values, row_slot, stats, slot_sums, al
         # method's missing-bin split.
         present = cnt.copy()
         for s in range(n_slots):
-            gr = slot_sums[s, 1] - g[s]
-            hr = slot_sums[s, 2] - h[s]
-            if (0.0 < cnt[s] < slot_sums[s, 0] and h[s] >= min_child_weight
-                    and hr >= min_child_weight):
-                score = _score(g[s], h[s], gr, hr, params, plain)
-                if score > best_score[f, s]:
-                    best_score[f, s] = score
-                    best_threshold[f, s] = np.inf
-                    best_missing_left[f, s] = 0
-                    best_left[f, s, 0] = cnt[s]
-                    best_left[f, s, 1] = g[s]
-                    best_left[f, s, 2] = h[s]
+            if 0.0 < cnt[s] < slot_sums[s, 0]:
+                _consider(f, s, cnt[s], g[s], h[s], np.inf, 0, slot_sums, params, plain,
+                          min_child_weight, best_score, best_threshold, best_missing_left,
+                          best_left)
         # Backward: running right sums; missing values join the left.
         cnt[:] = 0.0
         g[:] = 0.0
@@ -127,17 +130,10 @@ def _level_best_splits(ptr, col_rows, col_values, row_slot, stats, slot_sums, al
                 continue
             v = col_values[k]
             if cnt[s] > 0.0 and v != last[s]:
-                gl = slot_sums[s, 1] - g[s]
-                hl = slot_sums[s, 2] - h[s]
-                if hl >= min_child_weight and h[s] >= min_child_weight:
-                    score = _score(gl, hl, g[s], h[s], params, plain)
-                    if score > best_score[f, s]:
-                        best_score[f, s] = score
-                        best_threshold[f, s] = 0.5 * (v + last[s])
-                        best_missing_left[f, s] = 1
-                        best_left[f, s, 0] = slot_sums[s, 0] - cnt[s]
-                        best_left[f, s, 1] = gl
-                        best_left[f, s, 2] = hl
+                _consider(f, s, slot_sums[s, 0] - cnt[s], slot_sums[s, 1] - g[s],
+                          slot_sums[s, 2] - h[s], 0.5 * (v + last[s]), 1, slot_sums, params,
+                          plain, min_child_weight, best_score, best_threshold,
+                          best_missing_left, best_left)
             cnt[s] += 1.0
             g[s] += stats[r, 0]
             h[s] += stats[r, 1]
