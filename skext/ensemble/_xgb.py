@@ -263,11 +263,15 @@ class XGBModel(BaseEstimator):
         booster = Booster(objective, constant, learner, X.shape[1],
                           getattr(self, "feature_names_in_", None))
 
-        # 3. Bin X on a hessian-weighted quantile sketch at the starting margins.
-        _, h0 = objective.grad_hess(y, margin)
-        bin_mapper = BinMapper(min(int(p["max_bin"]), MAX_BINS),
-                               random_state=rng.randint(MAX_INT), n_threads=n_threads(self.n_jobs))
-        X_binned = bin_mapper.fit_transform(X, w * h0.mean(axis=1))
+        # 3. Bin X on a hessian-weighted quantile sketch at the starting margins (hist; the
+        #    exact method sorts the raw columns instead).
+        bin_seed = rng.randint(MAX_INT)
+        bin_mapper = X_binned = None
+        if p["tree_method"] != "exact":
+            _, h0 = objective.grad_hess(y, margin)
+            bin_mapper = BinMapper(min(int(p["max_bin"]), MAX_BINS), random_state=bin_seed,
+                                   n_threads=n_threads(self.n_jobs))
+            X_binned = bin_mapper.fit_transform(X, w * h0.mean(axis=1))
         data = _RoundData(X, X_binned, bin_mapper, y, w, objective, self._grow_settings(p), p)
 
         # 4. Evaluation sets, metrics.
