@@ -108,7 +108,10 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
         return n_left
     n_left = start
     n_right = 0
-    n_features = X_node.shape[1]
+    # Rows move as 8-byte words: X_node's rows are padded to a multiple of 8 codes (_grow).
+    words = X_node.view(np.uint64)
+    tmp_words = tmp_X.view(np.uint64)
+    n_words = words.shape[1]
     n_channels = stats_node.shape[1]
     for i in range(start, end):
         b = X_node[i, feature]
@@ -116,22 +119,22 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
         if goes_left:
             if n_left != i:
                 rows[n_left] = rows[i]
-                for f in range(n_features):
-                    X_node[n_left, f] = X_node[i, f]
+                for w in range(n_words):
+                    words[n_left, w] = words[i, w]
                 for c in range(n_channels):
                     stats_node[n_left, c] = stats_node[i, c]
             n_left += 1
         else:
             tmp_rows[n_right] = rows[i]
-            for f in range(n_features):
-                tmp_X[n_right, f] = X_node[i, f]
+            for w in range(n_words):
+                tmp_words[n_right, w] = words[i, w]
             for c in range(n_channels):
                 tmp_stats[n_right, c] = stats_node[i, c]
             n_right += 1
     for k in range(n_right):
         rows[n_left + k] = tmp_rows[k]
-        for f in range(n_features):
-            X_node[n_left + k, f] = tmp_X[k, f]
+        for w in range(n_words):
+            words[n_left + k, w] = tmp_words[k, w]
         for c in range(n_channels):
             stats_node[n_left + k, c] = tmp_stats[k, c]
     return n_left
@@ -190,7 +193,8 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     pool_order = np.empty(n_pool, np.int32)
     # Node-ordered copies of the tree's rows (see module doc) and the partition's scratch.
     n_copied = 0 if gather else n_rows
-    X_node = np.empty((n_copied, X_binned.shape[1]), np.uint8)
+    # Rows padded to a multiple of 8 codes, so that _partition moves them as 8-byte words.
+    X_node = np.empty((n_copied, (X_binned.shape[1] + 7) // 8 * 8), np.uint8)
     stats_node = np.empty((n_copied, n_slots - 1))
     # Subtraction needs every node to see every pool feature; extra-trees never builds full ones
     # (unless gathering, where every node has a full histogram of the pool).
