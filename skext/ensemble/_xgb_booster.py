@@ -200,9 +200,15 @@ class Booster:
 
     # --- importance --------------------------------------------------------------------------
 
-    def _feature_name(self, f, fmap=None):
-        names = fmap or self.feature_names
+    def _feature_name(self, f):
+        names = self.feature_names
         return str(names[f]) if names is not None else f"f{f}"
+
+    @staticmethod
+    def _check_fmap(fmap):
+        if fmap:
+            raise ValueError("fmap (xgboost's feature-map file) is not supported; feature names "
+                             "come from the training data (feature_names_in_).")
 
     def _importance_arrays(self):
         n = self.n_features
@@ -228,6 +234,7 @@ class Booster:
 
     def get_score(self, fmap="", importance_type="weight"):
         """{feature name: importance} for the features used in a split (xgboost's get_score)."""
+        self._check_fmap(fmap)
         scores = self.importance(importance_type)
         used = self._importance_arrays()[1] > 0
         return {self._feature_name(f): float(scores[f]) for f in np.flatnonzero(used)}
@@ -238,6 +245,7 @@ class Booster:
         """One string per tree, in xgboost's text layout (node id, [feature<=threshold],
         yes/no/missing children; leaves leaf=value with the learning rate applied) or as JSON
         (dump_format="json"). Splits send x <= threshold left (xgboost's text says x < t)."""
+        self._check_fmap(fmap)
         if dump_format not in ("text", "json"):
             raise ValueError(f"dump_format must be 'text' or 'json', got {dump_format!r}.")
         dumps = []

@@ -276,6 +276,8 @@ def test_dump_and_scores_follow_xgboost_vocabulary():
     gain = booster.get_score(importance_type="gain")
     for name in gain:
         assert np.isclose(gain[name], total[name] / weight[name])
+    with pytest.raises(ValueError, match="fmap"):
+        booster.get_dump(fmap="features.txt")
 
 
 def test_base_margin_in_fit_and_predict():
