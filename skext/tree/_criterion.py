@@ -96,6 +96,15 @@ def _second_order_score(gl, hl, gr, hr, params):
     return -(_second_order_loss(gl, hl, params) + _second_order_loss(gr, hr, params))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _second_order_split_score(gl, hl, gr, hr, params, plain):
+    """_second_order_score with the plain/general choice made once by the caller (plain: alpha
+    and max_delta_step are 0), for the split-search loops that score every candidate."""
+    if plain:
+        return _plain_score(gl, hl, gr, hr, params[PARAM_LAMBDA])
+    return _second_order_score(gl, hl, gr, hr, params)
+
+
 @njit(cache=True, nogil=True)
 def _weighted_impurity(s, criterion, params):
     """Node weight times node impurity (gini, entropy in bits, variance) or, for the second-order

@@ -18,7 +18,7 @@ max_bin values, so both methods grow the same trees on such data).
 import numpy as np
 from numba import njit, prange
 
-from ._criterion import _plain_score, _second_order_loss, _second_order_score
+from ._criterion import _second_order_loss, _second_order_split_score
 from ._tree import Tree
 from ._types import CRITERION_SECOND_ORDER, PARAM_ALPHA, PARAM_MAX_DELTA_STEP, TREE_LEAF
 
@@ -47,13 +47,6 @@ class SortedColumns:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _score(gl, hl, gr, hr, params, plain):
-    if plain:
-        return _plain_score(gl, hl, gr, hr, params[0])
-    return _second_order_score(gl, hl, gr, hr, params)
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _consider(f, s, n_left, g_left, h_left, threshold, missing_left, slot_sums, params, plain,
               min_child_weight, best_score, best_threshold, best_missing_left, best_left):
     """Score the candidate of node slot s on feature f with left sums (n, G, H) (in); keep it in
@@ -62,7 +55,7 @@ def _consider(f, s, n_left, g_left, h_left, threshold, missing_left, slot_sums, 
     h_right = slot_sums[s, 2] - h_left
     if h_left < min_child_weight or h_right < min_child_weight:
         return
-    score = _score(g_left, h_left, g_right, h_right, params, plain)
+    score = _second_order_split_score(g_left, h_left, g_right, h_right, params, plain)
     if score > best_score[f, s]:
         best_score[f, s] = score
         best_threshold[f, s] = threshold

@@ -19,8 +19,7 @@ from numba import njit
 from ._criterion import (
     _children_score,
     _node_weight,
-    _plain_score,
-    _second_order_score,
+    _second_order_split_score,
     _split_gain,
 )
 from ._histogram import _build_feature_histogram_sparse, _clear_touched, _present_bins
@@ -32,7 +31,6 @@ from ._types import (
     CRITERION_SQUARED_ERROR,
     MISSING_BIN,
     PARAM_ALPHA,
-    PARAM_LAMBDA,
     PARAM_MAX_DELTA_STEP,
 )
 
@@ -153,6 +151,20 @@ def _record_best(hist_f, codes, n_present, has_missing, node_sums, feature, best
         best_meta[2] = 1 if 2.0 * best_left[0] >= node_sums[0] else 0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _candidate_score(n_left, g_left, h_left, n_all, g_all, h_all, min_samples_leaf,
+                     min_weight_leaf, params, plain):
+    """Score of the second-order candidate with left sums (n, G, H) of a node (n_all, G_all,
+    H_all); -inf when a child has fewer than min_samples_leaf rows or, with min_weight_leaf
+    > 0, less hessian than min_weight_leaf (_admissible's rule)."""
+    if n_left < min_samples_leaf or n_all - n_left < min_samples_leaf:
+        return -np.inf
+    if min_weight_leaf > 0.0 and (h_left < min_weight_leaf or h_all - h_left < min_weight_leaf):
+        return -np.inf
+    return _second_order_split_score(g_left, h_left, g_all - g_left, h_all - h_left, params,
+                                     plain)
+
+
 @njit(cache=True, nogil=True)
 def _scan_second_order(hist_f, codes, n_present, has_missing, node_sums, params,
                        min_samples_leaf, min_weight_leaf, feature, best_gain, best_meta,
@@ -164,8 +176,6 @@ def _scan_second_order(hist_f, codes, n_present, has_missing, node_sums, params,
     n_miss = hist_f[MISSING_BIN, 0]
     g_miss = hist_f[MISSING_BIN, 1]
     h_miss = hist_f[MISSING_BIN, 2]
-    check_weight = min_weight_leaf > 0.0
-    lam = params[PARAM_LAMBDA]
     plain = params[PARAM_ALPHA] == 0.0 and params[PARAM_MAX_DELTA_STEP] == 0.0
     best_score = best_gain[0]
     best_idx = -1
@@ -182,34 +192,21 @@ def _scan_second_order(hist_f, codes, n_present, has_missing, node_sums, params,
         if last and not has_missing:
             break
         # NaN (if any) on the right.
-        if (n_left >= min_samples_leaf and n_all - n_left >= min_samples_leaf
-                and (not check_weight or (h_left >= min_weight_leaf
-                                          and h_all - h_left >= min_weight_leaf))):
-            if plain:
-                score = _plain_score(g_left, h_left, g_all - g_left, h_all - h_left, lam)
-            else:
-                score = _second_order_score(g_left, h_left, g_all - g_left, h_all - h_left,
-                                            params)
+        score = _candidate_score(n_left, g_left, h_left, n_all, g_all, h_all, min_samples_leaf,
+                                 min_weight_leaf, params, plain)
+        if score > best_score:
+            best_score = score
+            best_idx = idx
+            best_dir = 0
+        if has_missing and not last:
+            # NaN on the left.
+            score = _candidate_score(n_left + n_miss, g_left + g_miss, h_left + h_miss, n_all,
+                                     g_all, h_all, min_samples_leaf, min_weight_leaf, params,
+                                     plain)
             if score > best_score:
                 best_score = score
                 best_idx = idx
-                best_dir = 0
-        if has_missing and not last:
-            # NaN on the left.
-            nl = n_left + n_miss
-            gl = g_left + g_miss
-            hl = h_left + h_miss
-            if (nl >= min_samples_leaf and n_all - nl >= min_samples_leaf
-                    and (not check_weight or (hl >= min_weight_leaf
-                                              and h_all - hl >= min_weight_leaf))):
-                if plain:
-                    score = _plain_score(gl, hl, g_all - gl, h_all - hl, lam)
-                else:
-                    score = _second_order_score(gl, hl, g_all - gl, h_all - hl, params)
-                if score > best_score:
-                    best_score = score
-                    best_idx = idx
-                    best_dir = 1
+                best_dir = 1
     _record_best(hist_f, codes, n_present, has_missing, node_sums, feature, best_score, best_idx,
                  best_dir, best_gain, best_meta, best_left)
 
