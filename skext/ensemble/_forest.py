@@ -34,7 +34,7 @@ from ..tree._classes import (
     resolve_min_samples,
 )
 from ..tree._grower import grow_tree
-from ..tree._tree import _apply_forest, _predict_forest, tree_lists
+from ..tree._tree import apply_forest, predict_forest, tree_lists
 from ..tree._types import MAX_BINS
 from ..utils._compat import Interval, RealNotInt, StrOptions, check_sample_weight, fit_context
 from ..utils._parallel import n_threads, numba_threads
@@ -268,7 +268,7 @@ class BaseForest(BaseEstimator):
         nodes, values, depths = tree_lists([e.tree_ for e in self.estimators_])
         out = np.empty((X.shape[0], values[0].shape[1]))
         with numba_threads(self.n_jobs):
-            _predict_forest(X, nodes, values, depths, out)
+            predict_forest(X, nodes, values, depths, out)
         return out / len(depths)
 
     def apply(self, X):
@@ -277,7 +277,7 @@ class BaseForest(BaseEstimator):
         nodes, _, depths = tree_lists([e.tree_ for e in self.estimators_])
         out = np.empty((X.shape[0], len(depths)), dtype=np.int32)
         with numba_threads(self.n_jobs):
-            _apply_forest(X, nodes, depths, out)
+            apply_forest(X, nodes, depths, out)
         return out.astype(np.intp)
 
     @property

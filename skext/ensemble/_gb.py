@@ -33,7 +33,7 @@ from ..tree._classes import (
     resolve_min_samples,
 )
 from ..tree._grower import grow_tree
-from ..tree._tree import _apply_forest, _predict_forest, tree_lists
+from ..tree._tree import apply_forest, predict_forest, tree_lists
 from ..tree._types import MAX_BINS
 from ..utils._compat import (
     HasMethods,
@@ -398,7 +398,7 @@ class BaseGradientBoosting(BaseEstimator):
         """Sum of every tree's (learning_rate-scaled) value, (n_samples, K), one kernel call."""
         nodes, values, depths = self._trees()
         out = np.empty((len(X), self.n_trees_per_iteration_))
-        _predict_forest(X, nodes, values, depths, out)
+        predict_forest(X, nodes, values, depths, out)
         return out
 
     def _staged_raw_predict(self, X):
@@ -406,7 +406,7 @@ class BaseGradientBoosting(BaseEstimator):
         X = self._validate_X_predict(X)
         nodes, values, depths = self._trees()
         leaves = np.empty((len(X), len(depths)), dtype=np.int32)
-        _apply_forest(X, nodes, depths, leaves)
+        apply_forest(X, nodes, depths, leaves)
         init = self._init_raw_pred(X, len(X))
         tree_sum = np.zeros_like(init)
         K = self.n_trees_per_iteration_
@@ -421,7 +421,7 @@ class BaseGradientBoosting(BaseEstimator):
         X = self._validate_X_predict(X)
         nodes, _, depths = self._trees()
         out = np.empty((len(X), len(depths)), dtype=np.int32)
-        _apply_forest(X, nodes, depths, out)
+        apply_forest(X, nodes, depths, out)
         out = out.astype(np.float64)
         return out.reshape(len(X), self.n_estimators_, self.n_trees_per_iteration_)
 

@@ -35,7 +35,7 @@ from ..tree._classes import (
     regression_stats,
 )
 from ..tree._grower import grow_tree
-from ..tree._tree import _apply_forest, _predict_forest, tree_lists
+from ..tree._tree import apply_forest, predict_forest, tree_lists
 from ..utils._compat import HasMethods, Interval, StrOptions, check_sample_weight, fit_context
 
 
@@ -207,7 +207,7 @@ class BaseWeightBoosting(BaseEstimator):
         if getattr(self, "_fast", False):
             nodes, _, depths = tree_lists([est.tree_ for est in used])
             leaves = np.empty((len(X), len(depths)), dtype=np.int32)
-            _apply_forest(X, nodes, depths, leaves)
+            apply_forest(X, nodes, depths, leaves)
             return np.column_stack([pred[leaves[:, m]] for m, pred in enumerate(self._leaf_pred)])
         return np.column_stack([self._encode_pred(est.predict(X)) for est in used])
 
@@ -365,7 +365,7 @@ class AdaBoostClassifier(ClassifierMixin, BaseWeightBoosting):
         nodes, votes_per_node, depths = tree_lists([est.tree_ for est in self.estimators_],
                                                    self._votes)
         votes = np.empty((len(X), self.n_classes_))
-        _predict_forest(X, nodes, votes_per_node, depths, votes)
+        predict_forest(X, nodes, votes_per_node, depths, votes)
         return self._decision(votes, self.estimator_weights_.sum())
 
     def staged_decision_function(self, X):

@@ -20,7 +20,7 @@ import numpy as np
 from ..tree._classes import MAX_INT
 from ..tree._exact import grow_tree_exact
 from ..tree._grower import grow_tree
-from ..tree._tree import Tree, _apply_forest, _predict_forest, tree_lists
+from ..tree._tree import Tree, apply_forest, predict_forest, tree_lists
 from ..tree._types import PREDICT_NODE_DTYPE
 from ..utils._parallel import numba_threads
 from ._base import scaled_output_values
@@ -120,7 +120,7 @@ class GBTree:
         if trees:
             nodes, value_list, depths = tree_lists(trees, values)
             with numba_threads(n_jobs):
-                _predict_forest(X, nodes, value_list, depths, out)
+                predict_forest(X, nodes, value_list, depths, out)
         return out
 
     def apply(self, X, iteration_range):
@@ -128,7 +128,7 @@ class GBTree:
         trees, _ = self._flat((iteration_range[0] * K, iteration_range[1] * K))
         nodes, _, depths = tree_lists(trees)
         out = np.empty((len(X), len(trees)), dtype=np.int32)
-        _apply_forest(X, nodes, depths, out)
+        apply_forest(X, nodes, depths, out)
         return out
 
     def trees(self):
