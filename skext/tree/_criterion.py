@@ -173,18 +173,38 @@ def _children_score(left, right, criterion, params):
             wr += right[k]
             sqr += right[k] * right[k]
         return sql / wl + sqr / wr
-    if criterion == CRITERION_FRIEDMAN_MSE:
-        wl = left[1]
-        wr = right[1]
-        diff = wr * left[2] - wl * right[2]
-        return diff * diff / (wl * wr * (wl + wr))
-    if criterion == CRITERION_SECOND_ORDER:
-        return _second_order_score(left[1], left[2], right[1], right[2], params)
     if criterion == CRITERION_ENTROPY:
         return -(_weighted_impurity(left, criterion, params)
                  + _weighted_impurity(right, criterion, params))
+    plain = params[PARAM_ALPHA] == 0.0 and params[PARAM_MAX_DELTA_STEP] == 0.0
+    return _two_channel_score(left[1], left[2], right[1], right[2], criterion, params, plain)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _two_channel_score(la, lb, ra, rb, criterion, params, plain):
+    """_children_score from channels 1 and 2 of each side, all that these criteria read:
+    gini of two classes (the class weights), squared_error and friedman_mse (sum w, sum w y),
+    second order (G, H; plain: alpha and max_delta_step are 0, see _second_order_split_score).
+    The split-search loops keep these sums in scalars (_splitter._make_scan_scalar)."""
+    if criterion == CRITERION_GINI:
+        return (la * la + lb * lb) / (la + lb) + (ra * ra + rb * rb) / (ra + rb)
+    if criterion == CRITERION_FRIEDMAN_MSE:
+        diff = ra * lb - la * rb
+        return diff * diff / (la * ra * (la + ra))
+    if criterion == CRITERION_SECOND_ORDER:
+        return _second_order_split_score(la, lb, ra, rb, params, plain)
     # squared_error: sum w y^2 cancels with the parent's.
-    return left[2] * left[2] / left[1] + right[2] * right[2] / right[1]
+    return lb * lb / la + rb * rb / ra
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _two_channel_weight(a, b, criterion):
+    """_node_weight from channels 1 and 2 (see _two_channel_score)."""
+    if criterion == CRITERION_GINI:
+        return a + b
+    if criterion == CRITERION_SECOND_ORDER:
+        return b
+    return a
 
 
 def leaf_values(sums, criterion, params):

@@ -19,8 +19,9 @@ from numba import njit
 from ._criterion import (
     _children_score,
     _node_weight,
-    _second_order_split_score,
     _split_gain,
+    _two_channel_score,
+    _two_channel_weight,
 )
 from ._histogram import _build_feature_histogram_sparse, _clear_touched, _present_bins
 from ._random import _randint, _uniform
@@ -28,6 +29,7 @@ from ._types import (
     CRITERION_ENTROPY,
     CRITERION_FRIEDMAN_MSE,
     CRITERION_GINI,
+    CRITERION_SECOND_ORDER,
     CRITERION_SQUARED_ERROR,
     MISSING_BIN,
     PARAM_ALPHA,
@@ -152,69 +154,81 @@ def _record_best(hist_f, codes, n_present, has_missing, node_sums, feature, best
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _candidate_score(n_left, g_left, h_left, n_all, g_all, h_all, min_samples_leaf,
-                     min_weight_leaf, params, plain):
-    """Score of the second-order candidate with left sums (n, G, H) of a node (n_all, G_all,
-    H_all); -inf when a child has fewer than min_samples_leaf rows or, with min_weight_leaf
-    > 0, less hessian than min_weight_leaf (_admissible's rule)."""
+def _candidate_score(n_left, a_left, b_left, n_all, a_all, b_all, min_samples_leaf,
+                     min_weight_leaf, criterion, params, plain):
+    """Score of the candidate with left sums (count, a, b) of a node (n_all, a_all, b_all), a
+    and b being channels 1 and 2 (_two_channel_score); -inf when a child has fewer than
+    min_samples_leaf rows or, with min_weight_leaf > 0, less weight than min_weight_leaf
+    (_admissible's rule)."""
     if n_left < min_samples_leaf or n_all - n_left < min_samples_leaf:
         return -np.inf
-    if min_weight_leaf > 0.0 and (h_left < min_weight_leaf or h_all - h_left < min_weight_leaf):
+    a_right = a_all - a_left
+    b_right = b_all - b_left
+    if min_weight_leaf > 0.0 and (
+            _two_channel_weight(a_left, b_left, criterion) < min_weight_leaf
+            or _two_channel_weight(a_right, b_right, criterion) < min_weight_leaf):
         return -np.inf
-    return _second_order_split_score(g_left, h_left, g_all - g_left, h_all - h_left, params,
-                                     plain)
+    return _two_channel_score(a_left, b_left, a_right, b_right, criterion, params, plain)
 
 
-@njit(cache=True, nogil=True)
-def _scan_second_order(hist_f, codes, n_present, has_missing, node_sums, params,
-                       min_samples_leaf, min_weight_leaf, feature, best_gain, best_meta,
-                       best_left):
-    """_scan_body for the second-order criterion with the three sums (count, G, H) in scalars:
-    the booster's hottest loop, 2x faster than through the sums arrays. Same candidates, same
-    order, same scores (_second_order_score), so the same winner."""
-    n_all, g_all, h_all = node_sums[0], node_sums[1], node_sums[2]
-    n_miss = hist_f[MISSING_BIN, 0]
-    g_miss = hist_f[MISSING_BIN, 1]
-    h_miss = hist_f[MISSING_BIN, 2]
-    plain = params[PARAM_ALPHA] == 0.0 and params[PARAM_MAX_DELTA_STEP] == 0.0
-    best_score = best_gain[0]
-    best_idx = -1
-    best_dir = 0
-    n_left = 0.0
-    g_left = 0.0
-    h_left = 0.0
-    for idx in range(n_present):
-        b = codes[idx]
-        n_left += hist_f[b, 0]
-        g_left += hist_f[b, 1]
-        h_left += hist_f[b, 2]
-        last = idx == n_present - 1
-        if last and not has_missing:
-            break
-        # NaN (if any) on the right.
-        score = _candidate_score(n_left, g_left, h_left, n_all, g_all, h_all, min_samples_leaf,
-                                 min_weight_leaf, params, plain)
-        if score > best_score:
-            best_score = score
-            best_idx = idx
-            best_dir = 0
-        if has_missing and not last:
-            # NaN on the left.
-            score = _candidate_score(n_left + n_miss, g_left + g_miss, h_left + h_miss, n_all,
-                                     g_all, h_all, min_samples_leaf, min_weight_leaf, params,
-                                     plain)
+def _make_scan_scalar(criterion):
+    """_scan_body for a criterion that reads two channels (_two_channel_score: binary gini,
+    squared_error, friedman_mse, second order), with the count and the two sums in scalars:
+    the engine's hottest loop, 6-7x faster than through the sums arrays (gini: 45 -> 6 ns per
+    bin; second order: 348 -> 52 us per node). Same candidates, same order, same scores as
+    _scan_body, so the same winner."""
+
+    @njit(cache=True, nogil=True)
+    def _scan(hist_f, codes, n_present, has_missing, node_sums, params, min_samples_leaf,
+              min_weight_leaf, feature, best_gain, best_meta, best_left):
+        n_all, a_all, b_all = node_sums[0], node_sums[1], node_sums[2]
+        n_miss = hist_f[MISSING_BIN, 0]
+        a_miss = hist_f[MISSING_BIN, 1]
+        b_miss = hist_f[MISSING_BIN, 2]
+        plain = params[PARAM_ALPHA] == 0.0 and params[PARAM_MAX_DELTA_STEP] == 0.0
+        best_score = best_gain[0]
+        best_idx = -1
+        best_dir = 0
+        n_left = 0.0
+        a_left = 0.0
+        b_left = 0.0
+        for idx in range(n_present):
+            b = codes[idx]
+            n_left += hist_f[b, 0]
+            a_left += hist_f[b, 1]
+            b_left += hist_f[b, 2]
+            last = idx == n_present - 1
+            if last and not has_missing:
+                break
+            # NaN (if any) on the right.
+            score = _candidate_score(n_left, a_left, b_left, n_all, a_all, b_all,
+                                     min_samples_leaf, min_weight_leaf, criterion, params, plain)
             if score > best_score:
                 best_score = score
                 best_idx = idx
-                best_dir = 1
-    _record_best(hist_f, codes, n_present, has_missing, node_sums, feature, best_score, best_idx,
-                 best_dir, best_gain, best_meta, best_left)
+                best_dir = 0
+            if has_missing and not last:
+                # NaN on the left.
+                score = _candidate_score(n_left + n_miss, a_left + a_miss, b_left + b_miss,
+                                         n_all, a_all, b_all, min_samples_leaf, min_weight_leaf,
+                                         criterion, params, plain)
+                if score > best_score:
+                    best_score = score
+                    best_idx = idx
+                    best_dir = 1
+        _record_best(hist_f, codes, n_present, has_missing, node_sums, feature, best_score,
+                     best_idx, best_dir, best_gain, best_meta, best_left)
+
+    return _scan
 
 
+# Multi-class gini and entropy: the general scan over the sums arrays.
 _SCAN_GINI = _make_scan_feature(CRITERION_GINI)
 _SCAN_ENTROPY = _make_scan_feature(CRITERION_ENTROPY)
-_SCAN_SQUARED_ERROR = _make_scan_feature(CRITERION_SQUARED_ERROR)
-_SCAN_FRIEDMAN_MSE = _make_scan_feature(CRITERION_FRIEDMAN_MSE)
+_SCAN_GINI_BINARY = _make_scan_scalar(CRITERION_GINI)
+_SCAN_SQUARED_ERROR = _make_scan_scalar(CRITERION_SQUARED_ERROR)
+_SCAN_FRIEDMAN_MSE = _make_scan_scalar(CRITERION_FRIEDMAN_MSE)
+_SCAN_SECOND_ORDER = _make_scan_scalar(CRITERION_SECOND_ORDER)
 
 
 @njit(cache=True, nogil=True)
@@ -223,19 +237,19 @@ def _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion, p
                   best_gain, best_meta, best_left):
     """Exhaustive scan of one feature: dispatch once per feature to the frozen-criterion scan."""
     args = (hist_f, codes, n_present, has_missing, node_sums, params, min_samples_leaf,
-            min_weight_leaf, feature, cum, left, right, best_gain, best_meta, best_left)
-    if criterion == CRITERION_GINI:
-        _SCAN_GINI(*args)
+            min_weight_leaf, feature)
+    if criterion == CRITERION_GINI and node_sums.shape[0] == 3:
+        _SCAN_GINI_BINARY(*args, best_gain, best_meta, best_left)
+    elif criterion == CRITERION_GINI:
+        _SCAN_GINI(*args, cum, left, right, best_gain, best_meta, best_left)
     elif criterion == CRITERION_ENTROPY:
-        _SCAN_ENTROPY(*args)
+        _SCAN_ENTROPY(*args, cum, left, right, best_gain, best_meta, best_left)
     elif criterion == CRITERION_SQUARED_ERROR:
-        _SCAN_SQUARED_ERROR(*args)
+        _SCAN_SQUARED_ERROR(*args, best_gain, best_meta, best_left)
     elif criterion == CRITERION_FRIEDMAN_MSE:
-        _SCAN_FRIEDMAN_MSE(*args)
+        _SCAN_FRIEDMAN_MSE(*args, best_gain, best_meta, best_left)
     else:
-        _scan_second_order(hist_f, codes, n_present, has_missing, node_sums, params,
-                           min_samples_leaf, min_weight_leaf, feature, best_gain, best_meta,
-                           best_left)
+        _SCAN_SECOND_ORDER(*args, best_gain, best_meta, best_left)
 
 
 @njit(cache=True, nogil=True)
