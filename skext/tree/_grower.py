@@ -11,7 +11,6 @@ histogram passes read memory sequentially:
     rows / X_node / stats_node: [ .... node ........ ]  ->  [ .. left .. | .. right .. ]
 """
 
-import time
 
 import numpy as np
 from numba import njit
@@ -452,7 +451,6 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     level_max_features = np.broadcast_to(
         np.asarray(len(pool) if max_features is None else max_features, dtype=np.int64),
         (level_masks.shape[0],)).copy()
-    t0 = time.perf_counter()
     (feature, split_bin, drawn, missing_left, left, right, sums, gain, depth, rows, start,
      end) = _grow(
         X_binned, np.ascontiguousarray(stats, dtype=np.float64), rows, pool, level_masks,
@@ -473,7 +471,6 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     del gain
     tree = Tree.from_arrays(feature, threshold, missing_left, left, right, sums, depth,
                             criterion, params)
-    tree.total_grow_time = time.perf_counter() - t0
     if return_leaves:
         return tree, _leaf_of_rows(rows, start, end, left, X_binned.shape[0])
     return tree
