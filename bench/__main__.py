@@ -7,12 +7,13 @@ Time on an otherwise idle machine: a busy core flatters or punishes whoever it s
 import argparse
 import os
 
+from .peers import SUITES
 from .report import markdown, run_suite
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--suite", default="quick", choices=["tiny", "quick", "full", "xgb400k"])
+    parser.add_argument("--suite", default="quick", choices=sorted(SUITES))
     parser.add_argument("--only", default=None, help="run workloads whose dataset or family "
                         "contains this text")
     parser.add_argument("--n-jobs", type=int, default=2)

@@ -128,6 +128,10 @@ SUITES = {
         ("digits", "ExtraTreesClassifier", {}),
         ("diabetes", "RandomForestRegressor", {}),
     ],
+    # issue #2's forest benchmark alone (bench/results/rf100k/).
+    "rf100k": [
+        ("clf-higgs-like-100k", "RandomForestClassifier", {}),
+    ],
     # issue #3's booster benchmark alone (bench/results/xgb400k/).
     "xgb400k": [
         ("clf-higgs-like-400k", "XGBClassifier", {}),
