@@ -24,28 +24,35 @@ from ._types import MISSING_BIN, N_HIST_BINS
 PREFETCH_AHEAD = 16
 
 
+def _prefetch_codegen(context, builder, signature, args):
+    """llvm.prefetch (read, high locality) of array[args[1:]]. No Numba API exposes it; "p0i8"
+    is LLVM 14's name, which newer LLVMs upgrade."""
+    array_type = signature.args[0]
+    array_struct = context.make_array(array_type)(context, builder, args[0])
+    index = [context.cast(builder, args[k], signature.args[k], types.intp)
+             for k in range(1, len(args))]
+    pointer = cgutils.get_item_pointer(context, builder, array_type, array_struct, index,
+                                       wraparound=False)
+    i8_pointer = ir.IntType(8).as_pointer()
+    i32 = ir.IntType(32)
+    function = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.VoidType(), [i8_pointer, i32, i32, i32]),
+        "llvm.prefetch.p0i8")
+    builder.call(function, [builder.bitcast(pointer, i8_pointer), ir.Constant(i32, 0),
+                            ir.Constant(i32, 3), ir.Constant(i32, 1)])
+    return context.get_dummy_value()
+
+
 @intrinsic
 def _prefetch(typingctx, array, i, j):
-    """Hint the cache to fetch array[i, j] (2-D array; LLVM's llvm.prefetch: read, high
-    locality). No Numba API exposes it; "p0i8" is LLVM 14's name, which newer LLVMs upgrade."""
-    sig = types.void(array, i, j)
+    """Hint the cache to fetch array[i, j] (2-D array)."""
+    return types.void(array, i, j), _prefetch_codegen
 
-    def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        array_struct = context.make_array(array_type)(context, builder, args[0])
-        index = [context.cast(builder, args[k], signature.args[k], types.intp) for k in (1, 2)]
-        pointer = cgutils.get_item_pointer(context, builder, array_type, array_struct, index,
-                                           wraparound=False)
-        i8_pointer = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        function = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8_pointer, i32, i32, i32]),
-            "llvm.prefetch.p0i8")
-        builder.call(function, [builder.bitcast(pointer, i8_pointer), ir.Constant(i32, 0),
-                                ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
 
-    return sig, codegen
+@intrinsic
+def prefetch_1d(typingctx, array, i):
+    """Hint the cache to fetch array[i] (1-D array)."""
+    return types.void(array, i), _prefetch_codegen
 
 
 def _make_build_histogram(n_channels, parallel):
