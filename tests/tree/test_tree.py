@@ -27,11 +27,11 @@ def _trees(seed, n_trees=3, nan=True):
         X[rng.random(X.shape) < 0.1] = np.nan
     y = np.nan_to_num(X[:, 0]) + rng.normal(size=600)
     # Shallow and full-depth trees: the kernels walk trees of depth <= 16 with fixed steps and
-    # deeper ones in lock-step groups.
+    # deeper ones by lanes that take the next row at their leaf.
     trees = [DecisionTreeRegressor(max_depth=(5, None)[i % 2], max_features=2,
                                    random_state=i).fit(X, y).tree_ for i in range(n_trees)]
     assert n_trees == 1 or max(t.max_depth for t in trees) > _FIXED_STEPS_MAX_DEPTH
-    # Not a multiple of the lock-step group.
+    # Not a multiple of the lane count.
     X_test = rng.normal(size=(517, 4))
     if nan:
         X_test[rng.random(X_test.shape) < 0.1] = np.nan
