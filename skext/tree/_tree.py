@@ -171,8 +171,7 @@ def tree_lists(trees, values=None):
 
 
 def _block_rows(n_samples, n_features, forest_bytes):
-    """Rows per prediction block (see _PREDICT_SMALL_FOREST), a multiple of the lane
-    group."""
+    """Rows per prediction block (see _PREDICT_SMALL_FOREST), a multiple of _PREDICT_GROUP."""
     row_bytes = 8 * max(1, n_features)
     if forest_bytes <= _PREDICT_SMALL_FOREST:
         rows = max(1, _PREDICT_SMALL_BYTES // row_bytes)
