@@ -9,6 +9,7 @@ from skext.tree._random import new_rng_state
 from skext.tree._splitter import _find_best_split, _find_best_split_naive
 from skext.tree._types import (
     CRITERION_ENTROPY,
+    CRITERION_FRIEDMAN_MSE,
     CRITERION_GINI,
     CRITERION_SECOND_ORDER,
     CRITERION_SQUARED_ERROR,
@@ -41,19 +42,24 @@ def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=F
     return best_gain[0], best_meta.copy(), best_left.copy(), node
 
 
+_ALL_CRITERIA = [CRITERION_GINI, CRITERION_ENTROPY, CRITERION_SQUARED_ERROR,
+                 CRITERION_FRIEDMAN_MSE, CRITERION_SECOND_ORDER]
+
+
 @st.composite
-def node_data(draw):
+def node_data(draw, criteria=_ALL_CRITERIA, n_classes=(2, 3)):
     n = draw(st.integers(2, 60))
     d = draw(st.integers(1, 3))
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
     X = rng.integers(0, draw(st.integers(1, 12)), size=(n, d)).astype(np.uint8)
     X[rng.random((n, d)) < draw(st.sampled_from([0.0, 0.2]))] = MISSING_BIN
-    criterion = draw(st.sampled_from([CRITERION_GINI, CRITERION_ENTROPY,
-                                      CRITERION_SQUARED_ERROR, CRITERION_SECOND_ORDER]))
+    criterion = draw(st.sampled_from(criteria))
     w = rng.integers(1, 3, n).astype(float)
     if criterion in (CRITERION_GINI, CRITERION_ENTROPY):
-        stats = np.eye(3)[rng.integers(0, 3, n)] * w[:, None]
-    elif criterion == CRITERION_SQUARED_ERROR:
+        # Two classes take the scalar scan, three the general one.
+        k = draw(st.sampled_from(n_classes))
+        stats = np.eye(k)[rng.integers(0, k, n)] * w[:, None]
+    elif criterion in (CRITERION_SQUARED_ERROR, CRITERION_FRIEDMAN_MSE):
         y = rng.normal(size=n)
         stats = np.column_stack([w, w * y, w * y * y])
     else:
@@ -76,12 +82,14 @@ def test_hand_computed_split_learns_missing_direction():
     assert meta.tolist() == [0, 1, 1]
 
 
-@given(node_data(), st.booleans())
-def test_kernel_matches_brute_force(data, full):
+@given(node_data(), st.booleans(), st.sampled_from([0.0, 1.5]))
+def test_kernel_matches_brute_force(data, full, min_weight_leaf):
     X, stats, criterion, min_samples_leaf = data
-    gain, meta, left, node = _kernel(X, stats, criterion, min_samples_leaf, full=full)
+    gain, meta, left, node = _kernel(X, stats, criterion, min_samples_leaf, min_weight_leaf,
+                                     full=full)
     ref_gain, ref_f, ref_bin, ref_dir = _find_best_split_naive(
-        X, stats, np.arange(len(X)), range(X.shape[1]), criterion, PARAMS, min_samples_leaf, 0.0)
+        X, stats, np.arange(len(X)), range(X.shape[1]), criterion, PARAMS, min_samples_leaf,
+        min_weight_leaf)
     if ref_f < 0:
         assert meta[0] < 0
         return
@@ -94,6 +102,21 @@ def test_kernel_matches_brute_force(data, full):
     right = node - left
     assert right[0] >= min_samples_leaf and left[0] >= min_samples_leaf
     assert np.isclose(_split_gain(left, right, node, criterion, PARAMS), gain, atol=1e-9)
+
+
+@given(node_data([CRITERION_GINI, CRITERION_SQUARED_ERROR, CRITERION_FRIEDMAN_MSE], (2,)),
+       st.sampled_from([0.5, 1.5, 3.0]), st.booleans())
+def test_scalar_scans_weigh_children_as_brute_force(data, min_weight_leaf, full):
+    """The scalar scans (binary gini, squared_error, friedman_mse) apply min_weight_leaf to the
+    children's weights as the reference does."""
+    X, stats, criterion, min_samples_leaf = data
+    gain, meta, _, _ = _kernel(X, stats, criterion, min_samples_leaf, min_weight_leaf, full=full)
+    ref_gain, ref_f, _, _ = _find_best_split_naive(
+        X, stats, np.arange(len(X)), range(X.shape[1]), criterion, PARAMS, min_samples_leaf,
+        min_weight_leaf)
+    assert (meta[0] >= 0) == (ref_f >= 0)
+    if ref_f >= 0:
+        assert np.isclose(gain, ref_gain, rtol=1e-9, atol=1e-9)
 
 
 @given(node_data(), st.sampled_from([(1.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.5, 0.3, 0.0),
