@@ -13,7 +13,7 @@ histogram passes read memory sequentially:
 
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from numba.typed import List
 
 from ._criterion import _node_weight, _weighted_impurity
@@ -42,6 +42,10 @@ _EPSILON = np.finfo(np.float64).eps
 # Nodes with fewer rows use sparse per-feature histograms instead of full ones: building and
 # scanning all 256 bins of every feature costs more than the rows themselves below this.
 _FULL_HISTOGRAM_MIN_ROWS = 256
+# Nodes of at least this many rows are partitioned over Numba's threads when the grower runs
+# parallel (boosting), in blocks of _PARTITION_BLOCK rows.
+_PARALLEL_PARTITION_MIN_ROWS = 65536
+_PARTITION_BLOCK = 16384
 # Node slots allocated at first; doubled when a split needs more.
 _INITIAL_NODE_CAPACITY = 1023
 
@@ -83,6 +87,57 @@ def _partition_rows(rows, X_binned, tmp_rows, start, end, feature, split_bin, mi
         n_right += 1 - goes_left
     rows[n_left:end] = tmp_rows[:n_right]
     return n_left
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _partition_rows_parallel(rows, X_binned, tmp_rows, start, end, feature, split_bin,
+                             missing_left):
+    """_partition_rows over Numba's threads, with the same result (the stable partition is
+    unique, so it does not depend on the thread count): each block of _PARTITION_BLOCK rows
+    reads its rows' codes (the scattered reads, all the cost) into side flags and counts its
+    left rows; then each block writes its rows at its offsets, from the prefix sums of the
+    counts. Measured at 400k rows, depth 6: partitions were a quarter of a boosting round."""
+    n = end - start
+    n_blocks = (n + _PARTITION_BLOCK - 1) // _PARTITION_BLOCK
+    goes_left = np.empty(n, np.uint8)
+    n_left = np.empty(n_blocks, np.int64)
+    for k in prange(n_blocks):
+        lo = start + k * _PARTITION_BLOCK
+        hi = min(end, lo + _PARTITION_BLOCK)
+        count = 0
+        for i in range(lo, hi):
+            if i + PREFETCH_AHEAD < hi:
+                _prefetch(X_binned, rows[i + PREFETCH_AHEAD], feature)
+            b = X_binned[rows[i], feature]
+            side = (b <= split_bin) if b != MISSING_BIN else missing_left
+            goes_left[i - start] = side
+            count += side
+        n_left[k] = count
+    left_at = np.empty(n_blocks, np.int64)
+    right_at = np.empty(n_blocks, np.int64)
+    mid = start + n_left.sum()
+    next_left = start
+    next_right = mid
+    for k in range(n_blocks):
+        left_at[k] = next_left
+        right_at[k] = next_right
+        next_left += n_left[k]
+        next_right += min(_PARTITION_BLOCK, end - start - k * _PARTITION_BLOCK) - n_left[k]
+    for k in prange(n_blocks):
+        lo = start + k * _PARTITION_BLOCK
+        hi = min(end, lo + _PARTITION_BLOCK)
+        at_left = left_at[k]
+        at_right = right_at[k]
+        for i in range(lo, hi):
+            side = goes_left[i - start]
+            tmp_rows[at_left if side else at_right] = rows[i]
+            at_left += side
+            at_right += 1 - side
+    for k in prange(n_blocks):
+        lo = start + k * _PARTITION_BLOCK
+        hi = min(end, lo + _PARTITION_BLOCK)
+        rows[lo:hi] = tmp_rows[lo:hi]
+    return mid
 
 
 @njit(cache=True, nogil=True)
@@ -291,8 +346,12 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
         # Children at max_depth are never split: they need no histogram and no data moved.
         children_split = depth[node] + 1 < max_depth
         if gather or (node == 0 and lazy_root):
-            mid = _partition_rows(rows, X_binned, tmp_rows, start[node], end[node], f,
-                                  cand_meta[node, 1], cand_meta[node, 2] == 1)
+            if parallel and end[node] - start[node] >= _PARALLEL_PARTITION_MIN_ROWS:
+                mid = _partition_rows_parallel(rows, X_binned, tmp_rows, start[node], end[node],
+                                               f, cand_meta[node, 1], cand_meta[node, 2] == 1)
+            else:
+                mid = _partition_rows(rows, X_binned, tmp_rows, start[node], end[node], f,
+                                      cand_meta[node, 1], cand_meta[node, 2] == 1)
             if children_split and not gather:
                 _gather_rows(X_binned, stats, rows, X_node, stats_node)
         else:

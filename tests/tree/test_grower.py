@@ -5,8 +5,14 @@ import pytest
 
 from skext.tree._binning import BinMapper
 from skext.tree._classes import classification_stats
-from skext.tree._grower import grow_tree
-from skext.tree._types import CRITERION_GINI
+from skext.tree._grower import (
+    _PARTITION_BLOCK,
+    _partition_rows,
+    _partition_rows_parallel,
+    grow_tree,
+)
+from skext.tree._types import CRITERION_GINI, MISSING_BIN
+from skext.utils._parallel import numba_threads
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +137,26 @@ def test_random_splitter_thresholds_inside_node_range(data):
     for node in split:
         f = tree.feature[node]
         assert X[:, f].min() <= tree.threshold[node] <= X[:, f].max()
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize("missing_left", [False, True])
+def test_parallel_partition_equals_serial(n_jobs, missing_left):
+    """The threaded partition of large nodes gives the serial stable partition: the same row
+    order on both sides, for any thread count, with the missing bin sent to its side."""
+    rng = np.random.default_rng(0)
+    n = 3 * _PARTITION_BLOCK + 123
+    X_binned = rng.integers(0, MISSING_BIN + 1, (n, 2)).astype(np.uint8)
+    rows = rng.permutation(n).astype(np.int32)
+    start, end = 5, n - 7
+    serial, threaded = rows.copy(), rows.copy()
+    mid = _partition_rows(serial, X_binned, np.empty(n, np.int32), start, end, 1, 100,
+                          missing_left)
+    with numba_threads(n_jobs):
+        assert _partition_rows_parallel(threaded, X_binned, np.empty(n, np.int32), start, end, 1,
+                                        100, missing_left) == mid
+    np.testing.assert_array_equal(threaded, serial)
+    codes = X_binned[serial, 1]
+    left = np.where(codes == MISSING_BIN, missing_left, codes <= 100)
+    assert left[start:mid].all() and not left[mid:end].any()
+    np.testing.assert_array_equal(serial[:start], rows[:start])
