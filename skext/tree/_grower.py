@@ -11,7 +11,6 @@ histogram passes read memory sequentially:
     rows / X_node / stats_node: [ .... node ........ ]  ->  [ .. left .. | .. right .. ]
 """
 
-
 import numpy as np
 from numba import njit, prange
 from numba.typed import List
@@ -67,6 +66,12 @@ def _gather_rows(X_binned, stats, rows, X_node, stats_node):
             stats_node[i, c] = stats[r, c]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _goes_left(code, split_bin, missing_left):
+    """The split rule: code <= split_bin goes left, the missing bin to its learned side."""
+    return missing_left if code == MISSING_BIN else code <= split_bin
+
+
 @njit(cache=True, nogil=True)
 def _partition_rows(rows, X_binned, tmp_rows, start, end, feature, split_bin, missing_left):
     """Stable partition of rows[start:end] (in/out) by the split, reading codes through the row
@@ -80,7 +85,7 @@ def _partition_rows(rows, X_binned, tmp_rows, start, end, feature, split_bin, mi
             _prefetch(X_binned, rows[i + PREFETCH_AHEAD], feature)
         r = rows[i]
         b = X_binned[r, feature]
-        goes_left = (b <= split_bin) if b != MISSING_BIN else missing_left
+        goes_left = _goes_left(b, split_bin, missing_left)
         rows[n_left] = r
         tmp_rows[n_right] = r
         n_left += goes_left
@@ -109,7 +114,7 @@ def _partition_rows_parallel(rows, X_binned, tmp_rows, start, end, feature, spli
             if i + PREFETCH_AHEAD < hi:
                 _prefetch(X_binned, rows[i + PREFETCH_AHEAD], feature)
             b = X_binned[rows[i], feature]
-            side = (b <= split_bin) if b != MISSING_BIN else missing_left
+            side = _goes_left(b, split_bin, missing_left)
             goes_left[i - start] = side
             count += side
         n_left[k] = count
@@ -152,7 +157,7 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
         n_right = 0
         for i in range(start, end):
             b = X_node[i, feature]
-            if missing_left if b == MISSING_BIN else b <= split_bin:
+            if _goes_left(b, split_bin, missing_left):
                 rows[n_left] = rows[i]
                 n_left += 1
             else:
@@ -169,7 +174,7 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
     n_channels = stats_node.shape[1]
     for i in range(start, end):
         b = X_node[i, feature]
-        goes_left = missing_left if b == MISSING_BIN else b <= split_bin
+        goes_left = _goes_left(b, split_bin, missing_left)
         if goes_left:
             if n_left != i:
                 rows[n_left] = rows[i]

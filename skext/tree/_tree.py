@@ -193,6 +193,13 @@ def _nbytes(arrays, itemsize):
     return total
 
 
+def _walk_plan(X, forest_bytes):
+    """What the walk kernels take besides the forest: X as C-contiguous float64, the rows per
+    block, and whether X holds a NaN (else the NaN test is compiled out)."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return X, _block_rows(*X.shape, forest_bytes), bool(np.isnan(X).any())
+
+
 def predict_forest(X, nodes, values, depths, out):
     """Sum over trees of each row's leaf value, trees added in order, into out.
 
@@ -204,18 +211,15 @@ def predict_forest(X, nodes, values, depths, out):
 
     Runs on Numba's current thread count (numba_threads); the result does not depend on it.
     """
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    forest_bytes = _nbytes(nodes, PREDICT_NODE_DTYPE.itemsize) + _nbytes(values, 8)
-    _predict_forest(X, nodes, values, depths, out, _block_rows(*X.shape, forest_bytes),
-                    bool(np.isnan(X).any()))
+    X, block, nan_aware = _walk_plan(X, _nbytes(nodes, PREDICT_NODE_DTYPE.itemsize)
+                                     + _nbytes(values, 8))
+    _predict_forest(X, nodes, values, depths, out, block, nan_aware)
 
 
 def apply_forest(X, nodes, depths, out):
     """Leaf id (within its tree) of each row in each tree: out (n_samples, n_trees) int32."""
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    forest_bytes = _nbytes(nodes, PREDICT_NODE_DTYPE.itemsize)
-    _apply_forest(X, nodes, depths, out, _block_rows(*X.shape, forest_bytes),
-                  bool(np.isnan(X).any()))
+    X, block, nan_aware = _walk_plan(X, _nbytes(nodes, PREDICT_NODE_DTYPE.itemsize))
+    _apply_forest(X, nodes, depths, out, block, nan_aware)
 
 
 @njit(cache=True, nogil=True, inline="always")
