@@ -42,9 +42,11 @@ _EPSILON = np.finfo(np.float64).eps
 # scanning all 256 bins of every feature costs more than the rows themselves below this.
 _FULL_HISTOGRAM_MIN_ROWS = 256
 # Nodes of at least this many rows are partitioned over Numba's threads when the grower runs
-# parallel (boosting), in blocks of _PARTITION_BLOCK rows.
-_PARALLEL_PARTITION_MIN_ROWS = 65536
-_PARTITION_BLOCK = 16384
+# parallel (boosting), in blocks of _PARTITION_BLOCK rows. A node's scattered rows cost ~10 ns
+# each to partition (a cache miss apiece), so even 8k-row nodes gain (400k x 28, depth 6: the
+# partitions of levels 3-5, 4.4 -> 3.1 ms each, with the threshold lowered from 64k).
+_PARALLEL_PARTITION_MIN_ROWS = 8192
+_PARTITION_BLOCK = 4096
 # Node slots allocated at first; doubled when a split needs more.
 _INITIAL_NODE_CAPACITY = 1023
 
@@ -261,6 +263,14 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     for k in range(n_pool):
         every_feature = every_feature and level_masks[0, k] == 1
     use_subtraction = gather or (every_feature and not random_splits)
+    # Countless histograms: a second-order tree in gather mode keeps (g, h) per bin and no row
+    # count, one 16-byte add per (row, feature) instead of 24 bytes (1.4-1.8x faster
+    # histograms, the bulk of a boosting round). Nothing needs the count: min_samples_leaf <= 1
+    # holds between present bins, the children's counts come from the partition, and a node
+    # without NaN sends NaN right as xgboost does (see _splitter._record_best).
+    countless = (gather and criterion == CRITERION_SECOND_ORDER and min_samples_leaf <= 1
+                 and not random_splits)
+    hist_slots = n_slots - 1 if countless else n_slots
     # With a full root histogram nothing reads the root's node-ordered copy: build the histogram
     # through `rows` and fill X_node/stats_node after the root split, already in child order
     # (or never, when the children are final leaves: a stump moves no data at all).
@@ -318,8 +328,8 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     free_hists = List()
     free_hists.append(no_hist)
     if lazy_root:
-        root_hist = np.zeros((n_pool, N_HIST_BINS, n_slots))
-        scratch = _histogram_scratch(n_rows, n_pool, n_slots)
+        root_hist = np.zeros((n_pool, N_HIST_BINS, hist_slots))
+        scratch = _histogram_scratch(n_rows, n_pool, hist_slots)
         _build_histogram_rows(X_binned, stats, rows, pool, root_hist, parallel, scratch)
     hists.append(root_hist)
     evaluate(0, root_hist)
@@ -401,7 +411,9 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
         sums[l_node, :] = cand_left[node]
         for c in range(n_slots):
             sums[r_node, c] = sums[node, c] - cand_left[node, c]
-        # Counts are exact: take the right child's from the partition, not a float difference.
+        # Counts from the partition: exact (not a float difference), and countless
+        # histograms have none.
+        sums[l_node, 0] = end[l_node] - start[l_node]
         sums[r_node, 0] = end[r_node] - start[r_node]
 
         l_hist = no_hist

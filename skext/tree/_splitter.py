@@ -130,37 +130,43 @@ def _scan_body(hist_f, codes, n_present, has_missing, node_sums, criterion, para
 
 @njit(cache=True, nogil=True, inline="always")
 def _record_best(hist_f, codes, n_present, has_missing, node_sums, feature, best_score, best_idx,
-                 best_dir, best_gain, best_meta, best_left):
+                 best_dir, best_gain, best_meta, best_left, counted=True):
     """Write a scan's winner (present-bin index best_idx, NaN side best_dir; -1: none better than
-    best_gain on entry) into best_* (out), its left sums re-summed from the histogram."""
+    best_gain on entry) into best_* (out), its left sums re-summed from the histogram.
+    counted=False: hist_f has no count slot; best_left[0] is left 0 (the grower counts the
+    child's rows when it partitions them)."""
     if best_idx < 0:
         return
-    n_slots = best_left.shape[0]
+    first = 0 if counted else 1  # sums slot c is histogram slot c - first
     best_gain[0] = best_score
     best_meta[0] = feature
     best_meta[1] = MISSING_BIN if best_idx == n_present - 1 else codes[best_idx]
     best_left[:] = 0.0
     for idx in range(best_idx + 1):
-        for c in range(n_slots):
-            best_left[c] += hist_f[codes[idx], c]
+        for c in range(first, best_left.shape[0]):
+            best_left[c] += hist_f[codes[idx], c - first]
     if best_dir == 1:
-        for c in range(n_slots):
-            best_left[c] += hist_f[MISSING_BIN, c]
+        for c in range(first, best_left.shape[0]):
+            best_left[c] += hist_f[MISSING_BIN, c - first]
     if has_missing:
         best_meta[2] = best_dir
-    else:
+    elif counted:
         # No NaN in this node: NaN at predict time goes to the child with more rows.
         best_meta[2] = 1 if 2.0 * best_left[0] >= node_sums[0] else 0
+    else:
+        # No count to compare: xgboost's rule, NaN goes right (its forward scan's default).
+        best_meta[2] = 0
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _candidate_score(n_left, a_left, b_left, n_all, a_all, b_all, min_samples_leaf,
-                     min_weight_leaf, criterion, params, plain):
+                     min_weight_leaf, criterion, params, plain, counted=True):
     """Score of the candidate with left sums (count, a, b) of a node (n_all, a_all, b_all), a
     and b being channels 1 and 2 (_two_channel_score); -inf when a child has fewer than
     min_samples_leaf rows or, with min_weight_leaf > 0, less weight than min_weight_leaf
-    (_admissible's rule)."""
-    if n_left < min_samples_leaf or n_all - n_left < min_samples_leaf:
+    (_admissible's rule). counted=False: no counts (the grower uses countless histograms only
+    with min_samples_leaf <= 1, which every candidate between present bins meets)."""
+    if counted and (n_left < min_samples_leaf or n_all - n_left < min_samples_leaf):
         return -np.inf
     a_right = a_all - a_left
     b_right = b_all - b_left
@@ -171,20 +177,22 @@ def _candidate_score(n_left, a_left, b_left, n_all, a_all, b_all, min_samples_le
     return _two_channel_score(a_left, b_left, a_right, b_right, criterion, params, plain)
 
 
-def _make_scan_scalar(criterion):
+def _make_scan_scalar(criterion, counted=True):
     """_scan_body for a criterion that reads two channels (_two_channel_score: binary gini,
     squared_error, friedman_mse, second order), with the count and the two sums in scalars:
     the engine's hottest loop, 6-7x faster than through the sums arrays (gini: 45 -> 6 ns per
     bin; second order: 348 -> 52 us per node). Same candidates, same order, same scores as
-    _scan_body, so the same winner."""
+    _scan_body, so the same winner. counted=False: for countless (g, h) histograms (second
+    order; see _present_bins and _record_best)."""
+    offset = 1 if counted else 0
 
     @njit(cache=True, nogil=True)
     def _scan(hist_f, codes, n_present, has_missing, node_sums, params, min_samples_leaf,
               min_weight_leaf, feature, best_gain, best_meta, best_left):
         n_all, a_all, b_all = node_sums[0], node_sums[1], node_sums[2]
-        n_miss = hist_f[MISSING_BIN, 0]
-        a_miss = hist_f[MISSING_BIN, 1]
-        b_miss = hist_f[MISSING_BIN, 2]
+        n_miss = hist_f[MISSING_BIN, 0] if counted else 0.0
+        a_miss = hist_f[MISSING_BIN, offset]
+        b_miss = hist_f[MISSING_BIN, offset + 1]
         plain = params[PARAM_ALPHA] == 0.0 and params[PARAM_MAX_DELTA_STEP] == 0.0
         best_score = best_gain[0]
         best_idx = -1
@@ -194,15 +202,17 @@ def _make_scan_scalar(criterion):
         b_left = 0.0
         for idx in range(n_present):
             b = codes[idx]
-            n_left += hist_f[b, 0]
-            a_left += hist_f[b, 1]
-            b_left += hist_f[b, 2]
+            if counted:
+                n_left += hist_f[b, 0]
+            a_left += hist_f[b, offset]
+            b_left += hist_f[b, offset + 1]
             last = idx == n_present - 1
             if last and not has_missing:
                 break
             # NaN (if any) on the right.
             score = _candidate_score(n_left, a_left, b_left, n_all, a_all, b_all,
-                                     min_samples_leaf, min_weight_leaf, criterion, params, plain)
+                                     min_samples_leaf, min_weight_leaf, criterion, params, plain,
+                                     counted)
             if score > best_score:
                 best_score = score
                 best_idx = idx
@@ -211,13 +221,13 @@ def _make_scan_scalar(criterion):
                 # NaN on the left.
                 score = _candidate_score(n_left + n_miss, a_left + a_miss, b_left + b_miss,
                                          n_all, a_all, b_all, min_samples_leaf, min_weight_leaf,
-                                         criterion, params, plain)
+                                         criterion, params, plain, counted)
                 if score > best_score:
                     best_score = score
                     best_idx = idx
                     best_dir = 1
         _record_best(hist_f, codes, n_present, has_missing, node_sums, feature, best_score,
-                     best_idx, best_dir, best_gain, best_meta, best_left)
+                     best_idx, best_dir, best_gain, best_meta, best_left, counted)
 
     return _scan
 
@@ -229,6 +239,7 @@ _SCAN_GINI_BINARY = _make_scan_scalar(CRITERION_GINI)
 _SCAN_SQUARED_ERROR = _make_scan_scalar(CRITERION_SQUARED_ERROR)
 _SCAN_FRIEDMAN_MSE = _make_scan_scalar(CRITERION_FRIEDMAN_MSE)
 _SCAN_SECOND_ORDER = _make_scan_scalar(CRITERION_SECOND_ORDER)
+_SCAN_SECOND_ORDER_GH = _make_scan_scalar(CRITERION_SECOND_ORDER, counted=False)
 
 
 @njit(cache=True, nogil=True)
@@ -238,7 +249,9 @@ def _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion, p
     """Exhaustive scan of one feature: dispatch once per feature to the frozen-criterion scan."""
     args = (hist_f, codes, n_present, has_missing, node_sums, params, min_samples_leaf,
             min_weight_leaf, feature)
-    if criterion == CRITERION_GINI and node_sums.shape[0] == 3:
+    if hist_f.shape[1] < node_sums.shape[0]:
+        _SCAN_SECOND_ORDER_GH(*args, best_gain, best_meta, best_left)
+    elif criterion == CRITERION_GINI and node_sums.shape[0] == 3:
         _SCAN_GINI_BINARY(*args, best_gain, best_meta, best_left)
     elif criterion == CRITERION_GINI:
         _SCAN_GINI(*args, cum, left, right, best_gain, best_meta, best_left)
@@ -302,7 +315,9 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
     (see _histogram.py) over features drawn from `pool`.
 
     node_hist  (len(pool), 256, 1 + C) or (0, 0, 0): the node's full histogram when the grower
-               keeps one (subtraction mode), else each drawn feature gets a sparse histogram.
+               keeps one (subtraction mode), else each drawn feature gets a sparse histogram;
+               (len(pool), 256, 2): a countless (g, h) one (second order, exhaustive scan
+               only, min_samples_leaf <= 1; see _grower).
     pool       (n_pool,) int32 candidate features; pool_order (n_pool,) int32 scratch
     allowed    (n_pool,) uint8, 0 for pool features this node may not use (xgboost's
                colsample_bylevel): skipped without counting as visited
@@ -336,7 +351,8 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
             hist_f = scratch_hist
             n_touched = _build_feature_histogram_sparse(
                 X_node, stats_node, start, end, feature, hist_f, touched)
-        n_present, has_missing = _present_bins(hist_f, touched, n_touched, codes)
+        n_present, has_missing = _present_bins(hist_f, touched, n_touched, codes,
+                                               hist_f.shape[1] == node_sums.shape[0])
         if n_present + (1 if has_missing else 0) > 1:
             n_nonconstant += 1
             if random_splits:

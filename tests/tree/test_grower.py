@@ -11,7 +11,7 @@ from skext.tree._grower import (
     _partition_rows_parallel,
     grow_tree,
 )
-from skext.tree._types import CRITERION_GINI, MISSING_BIN
+from skext.tree._types import CRITERION_GINI, CRITERION_SECOND_ORDER, MISSING_BIN
 from skext.utils._parallel import numba_threads
 
 
@@ -160,3 +160,30 @@ def test_parallel_partition_equals_serial(n_jobs, missing_left):
     left = np.where(codes == MISSING_BIN, missing_left, codes <= 100)
     assert left[start:mid].all() and not left[mid:end].any()
     np.testing.assert_array_equal(serial[:start], rows[:start])
+
+
+@pytest.mark.parametrize("kwargs", [{"max_depth": 4}, {"max_leaf_nodes": 9},
+                                    {"max_features": 3, "seed": 2}])
+def test_countless_gather_grows_the_counted_tree(data, kwargs):
+    """Second-order trees in gather mode keep (g, h) histograms without counts: the same splits
+    and leaves as the counted histograms of node-ordered mode, NaN rows routed alike; only a
+    node that saw no NaN sends NaN right (xgboost's rule) instead of to its larger child."""
+    X = data[0].copy()
+    rng = np.random.default_rng(3)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    mapper = BinMapper().fit(X)
+    X_binned = mapper.transform(X)
+    p = 1.0 / (1.0 + np.exp(-rng.normal(size=len(X))))
+    stats = np.column_stack([p - data[1], p * (1.0 - p)])
+    rows = np.arange(0, len(X), 2)
+    counted, countless = (
+        grow_tree(X_binned, stats, rows, mapper, criterion=CRITERION_SECOND_ORDER,
+                  params=np.array([1.0, 0.0, 0.0]), gather=gather, return_leaves=True, **kwargs)
+        for gather in (False, True))
+    a, b = counted[0], countless[0]
+    np.testing.assert_array_equal(a.feature, b.feature)
+    np.testing.assert_array_equal(a.children_left, b.children_left)
+    np.testing.assert_array_equal(a.n_node_samples, b.n_node_samples)
+    np.testing.assert_allclose(a.value, b.value, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(counted[1], countless[1])
+    np.testing.assert_array_equal(a.apply(X[rows]), b.apply(X[rows]))

@@ -1,18 +1,24 @@
 """Histogram kernels against np.add.at, and the identities split search relies on."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from skext.tree._histogram import (
+    _ROW_BLOCK,
     _build_feature_histogram_sparse,
     _build_histogram,
     _build_histogram_naive,
+    _build_histogram_rows,
     _clear_touched,
+    _histogram_scratch,
     _present_bins,
+    _row_blocks,
     _subtract_histograms,
 )
 from skext.tree._types import MISSING_BIN, N_HIST_BINS
+from skext.utils._parallel import numba_threads
 
 
 @st.composite
@@ -75,6 +81,57 @@ def test_sparse_kernel_matches_naive_and_clears(data):
         assert has_missing == (X[:, f] == MISSING_BIN).any()
         _clear_touched(hist_f, touched, n_touched)
         assert not hist_f.any()
+
+
+def _gathered(X, stats, rows, features, counted, parallel):
+    slots = stats.shape[1] + (1 if counted else 0)
+    hist = np.zeros((len(features), N_HIST_BINS, slots))
+    _build_histogram_rows(X, stats, rows, features, hist, parallel,
+                          _histogram_scratch(len(rows), len(features), slots))
+    return hist
+
+
+@pytest.mark.parametrize("counted", [True, False])
+@pytest.mark.parametrize("features", [None, [3, 0, 2], [0, 1, 2, 3, 4]])
+def test_gather_kernel_matches_naive(counted, features):
+    """The row-gather kernel over several blocks (and the direct path when the features are
+    all columns in order), with and without the count slot, any thread count: the naive
+    histogram, and the same bits serial or threaded."""
+    rng = np.random.default_rng(0)
+    n = 2 * _ROW_BLOCK + 77
+    X = rng.integers(0, N_HIST_BINS, (n, 5)).astype(np.uint8)
+    stats = np.column_stack([rng.normal(size=n), rng.random(n)])
+    rows = np.sort(rng.choice(n, n - 500, replace=False)).astype(np.int32)
+    features = np.arange(5, dtype=np.int32) if features is None else np.array(features, np.int32)
+    expected = _build_histogram_naive(X, stats, rows, features)
+    if not counted:
+        expected = expected[..., 1:]
+    serial = _gathered(X, stats, rows, features, counted, False)
+    np.testing.assert_allclose(serial, expected, atol=1e-9)
+    for n_jobs in (1, 2):
+        with numba_threads(n_jobs):
+            np.testing.assert_array_equal(_gathered(X, stats, rows, features, counted, True),
+                                          serial)
+
+
+def test_row_blocks_depend_on_the_row_count_only():
+    assert _row_blocks(10) == (_ROW_BLOCK, 1)
+    assert _row_blocks(3 * _ROW_BLOCK) == (_ROW_BLOCK, 3)
+    block, n_blocks = _row_blocks(400_000)
+    assert n_blocks <= 16 and block * n_blocks >= 400_000 > block * (n_blocks - 1)
+
+
+def test_countless_present_bins():
+    """(g, h) histograms: a bin is present when either sum is non-zero, the missing bin too."""
+    hist_f = np.zeros((N_HIST_BINS, 2))
+    hist_f[3] = [0.0, 0.5]
+    hist_f[7] = [-1.0, 0.0]
+    hist_f[9] = [2.0, 1.0]
+    codes = np.empty(N_HIST_BINS, np.int32)
+    n_present, has_missing = _present_bins(hist_f, codes.copy(), -1, codes, False)
+    assert codes[:n_present].tolist() == [3, 7, 9] and not has_missing
+    hist_f[MISSING_BIN] = [0.0, 1e-3]
+    assert _present_bins(hist_f, codes.copy(), -1, codes, False) == (3, True)
 
 # --- properties -------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skext.tree._criterion import _split_gain, _weighted_impurity
+from skext.tree._histogram import _build_histogram, _build_histogram_rows
 from skext.tree._random import new_rng_state
 from skext.tree._splitter import _find_best_split, _find_best_split_naive
 from skext.tree._types import (
@@ -21,13 +22,16 @@ PARAMS = np.array([1.0, 0.0, 0.0])
 
 
 def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=False,
-            params=PARAMS):
+            params=PARAMS, countless=False):
     n_slots = stats.shape[1] + 1
     node = np.r_[len(X), stats.sum(axis=0)]
     pool = np.arange(X.shape[1], dtype=np.int32)
     node_hist = np.zeros((0, 0, 0))
-    if full:
-        from skext.tree._histogram import _build_histogram
+    if countless:
+        node_hist = np.zeros((len(pool), N_HIST_BINS, n_slots - 1))
+        _build_histogram_rows(X, stats, np.arange(len(X), dtype=np.int32), pool, node_hist,
+                              False, np.empty((0, 0, 0, 0)))
+    elif full:
         node_hist = np.zeros((len(pool), N_HIST_BINS, n_slots))
         _build_histogram(X, stats, 0, len(X), pool, node_hist)
     best_gain, best_meta, best_left = np.empty(1), np.empty(3, np.int64), np.empty(n_slots)
@@ -140,6 +144,33 @@ def test_second_order_scan_matches_brute_force(data, params, min_weight_leaf, fu
     assert np.isclose(gain, ref_gain, rtol=1e-9, atol=1e-9)
     assert np.isclose(_split_gain(left, node - left, node, CRITERION_SECOND_ORDER, params), gain,
                       atol=1e-9)
+
+
+
+@given(node_data([CRITERION_SECOND_ORDER]), st.sampled_from([(1.0, 0.0, 0.0), (0.5, 0.3, 0.4)]),
+       st.sampled_from([0.0, 0.5]))
+def test_countless_second_order_scan_matches_brute_force(data, params, min_weight_leaf):
+    """The scan over countless (g, h) histograms (the booster's): the brute-force optimum with
+    min_samples_leaf 1; NaN goes right in a node without NaN (xgboost's rule), and the left
+    sums carry no count."""
+    X, stats, _, _ = data
+    params = np.array(params)
+    gain, meta, left, node = _kernel(X, stats, CRITERION_SECOND_ORDER, 1, min_weight_leaf,
+                                     params=params, countless=True)
+    ref_gain, ref_f, ref_bin, ref_dir = _find_best_split_naive(
+        X, stats, np.arange(len(X)), range(X.shape[1]), CRITERION_SECOND_ORDER, params, 1,
+        min_weight_leaf)
+    if ref_f < 0:
+        assert meta[0] < 0
+        return
+    assert np.isclose(gain, ref_gain, rtol=1e-9, atol=1e-9)
+    codes = X[:, meta[0]]
+    if not (codes == MISSING_BIN).any():
+        assert meta[2] == 0
+    goes_left = np.where(codes == MISSING_BIN, meta[2] == 1, codes <= meta[1])
+    assert left[0] == 0.0
+    np.testing.assert_allclose(left[1:], stats[goes_left].sum(axis=0), atol=1e-9)
+    assert 0 < goes_left.sum() < len(X)
 
 # --- properties -------------------------------------------------------------------------------
 
