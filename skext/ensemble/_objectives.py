@@ -101,8 +101,14 @@ class Logistic(Objective):
         _require(np.all((y >= 0) & (y <= 1)), f"{self.name} needs labels in [0, 1].")
 
     def grad_hess(self, y, raw):
+        # In place where possible: each fresh 400k-row temporary costs a page-faulted mapping
+        # (~1.5 ms here), more than its arithmetic. grad = p - y, hess = max(p (1 - p), floor).
         p = expit(raw)
-        return p - y[:, None], np.maximum(p * (1.0 - p), _MIN_HESSIAN)
+        hess = 1.0 - p
+        hess *= p
+        np.maximum(hess, _MIN_HESSIAN, out=hess)
+        p -= y[:, None]
+        return p, hess
 
     def base_margin(self, y, w):
         p = np.clip(np.average(y, weights=w), 1e-7, 1 - 1e-7)

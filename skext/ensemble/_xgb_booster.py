@@ -16,6 +16,7 @@ vocabulary.
 import json
 
 import numpy as np
+from numba import njit, prange
 
 from ..tree._classes import MAX_INT
 from ..tree._exact import grow_tree_exact
@@ -52,6 +53,22 @@ def _tree_from_dict(d):
     return tree
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _weighted_pairs(gradients, hessians, weights, k, out):
+    """out[i] = (w_i g_ik, w_i h_ik): the columns of output k, weighted, into a buffer reused
+    every round (out (n, 2) float64, out)."""
+    for i in prange(out.shape[0]):
+        out[i, 0] = weights[i] * gradients[i, k]
+        out[i, 1] = weights[i] * hessians[i, k]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _add_leaf_values(margin, k, learning_rate, values, leaf):
+    """margin[i, k] += learning_rate * values[leaf[i]] (in/out margin), without temporaries."""
+    for i in prange(margin.shape[0]):
+        margin[i, k] += learning_rate * values[leaf[i]]
+
+
 class GBTree:
     """booster="gbtree": each round, one tree per output grown on the objective's gradients and
     hessians; the margin adds learning_rate times each tree's leaf value.
@@ -78,8 +95,8 @@ class GBTree:
         pool, level_masks, level_max_features = data.draw_features(rng)
         trees = []
         for k in range(self.n_outputs):
-            stats = np.column_stack((data.sample_weight * gradients[:, k],
-                                     data.sample_weight * hessians[:, k]))
+            stats = data.stats
+            _weighted_pairs(gradients, hessians, data.sample_weight, k, stats)
             seed = rng.randint(MAX_INT)
             if data.columns is not None:
                 tree, leaf = grow_tree_exact(data.columns, data.X, stats, rows,
@@ -91,14 +108,15 @@ class GBTree:
                                        feature_pool=pool, level_masks=level_masks,
                                        max_features=level_max_features, seed=seed,
                                        return_leaves=True, **data.grow)
-            outside = leaf < 0
-            if outside.any():
-                leaf[outside] = tree.apply(data.X[outside])
+            if len(rows) < len(leaf):
+                outside = leaf < 0
+                if outside.any():
+                    leaf[outside] = tree.apply(data.X[outside])
             adapted = data.objective.adaptive_leaf_values(
                 data.y, margin[:, k], data.sample_weight, leaf, rows, tree.node_count, k)
             if adapted is not None:
                 tree.value[:, 0] = adapted
-            margin[:, k] += learning_rate * tree.value[leaf, 0]
+            _add_leaf_values(margin, k, learning_rate, tree.value[:, 0], leaf)
             trees.append(tree)
         self.rounds.append(trees)
         self.learning_rates.append(float(learning_rate))

@@ -104,23 +104,25 @@ class BinMapper:
         subsampled = rows.size < n_samples
 
         def edges_of(f):
-            # one column at a time: a copy of the subsampled rows would be 45 MB at 200k x 28
+            # One column at a time: a copy of the subsampled rows would be 45 MB at 200k x 28,
+            # and np.isnan(X) 11 MB.
             column = X[rows, f] if subsampled else X[:, f]
             finite = ~np.isnan(column)
-            return _feature_edges(column[finite], None if weights is None else weights[finite],
-                                  self.max_bins)
+            has_nan = np.isnan(X[:, f]).any() if subsampled else not finite.all()
+            return (*_feature_edges(column[finite], None if weights is None else weights[finite],
+                                    self.max_bins), has_nan)
 
         if self.n_threads > 1:
             with ThreadPoolExecutor(self.n_threads) as pool:
                 results = list(pool.map(edges_of, range(n_features)))
         else:
             results = [edges_of(f) for f in range(n_features)]
-        self.bin_thresholds_ = [edges for edges, _ in results]
+        self.bin_thresholds_ = [edges for edges, _, _ in results]
         self.n_bins_ = np.empty(n_features, dtype=np.int32)
         self.edges_ = np.full((n_features, MAX_BINS), np.inf)
         self.representatives_ = np.zeros((n_features, MAX_BINS))
-        self.missing_values_in_feature_ = np.isnan(X).any(axis=0)
-        for f, (edges, representatives) in enumerate(results):
+        self.missing_values_in_feature_ = np.array([has_nan for _, _, has_nan in results])
+        for f, (edges, representatives, _) in enumerate(results):
             self.n_bins_[f] = edges.size + 1
             self.edges_[f, : edges.size] = edges
             self.representatives_[f, : representatives.size] = representatives
@@ -136,7 +138,7 @@ class BinMapper:
         """Codes of X: uint8 (n_samples, n_features), C-contiguous, NaN -> MISSING_BIN."""
         X = np.ascontiguousarray(X, dtype=np.float64)
         X_binned = np.empty(X.shape, dtype=X_BINNED_DTYPE)
-        _map_to_bins(X, self.edges_, self.n_bins_, X_binned)
+        _map_to_bins(X, self.edges_, X_binned)
         return X_binned
 
     def fit_transform(self, X, sample_weight=None):
@@ -144,13 +146,16 @@ class BinMapper:
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _map_to_bins(X, edges, n_bins, X_binned):
-    """Binary-search every value in its feature's edges.
+def _map_to_bins(X, edges, X_binned):
+    """Code of every value: the number of its feature's edges below it (searchsorted left).
 
     X        (n_samples, n_features) float64   (in)
-    edges    (n_features, MAX_BINS) float64     (in)  ascending, first n_bins[f] - 1 used
-    n_bins   (n_features,) int32                (in)
+    edges    (n_features, MAX_BINS) float64     (in)  ascending, padded with +inf after the
+                                                      first n_bins[f] - 1 (at least one +inf)
     X_binned (n_samples, n_features) uint8      (out) code b: edges[b-1] < x <= edges[b]
+    A fixed 8-step search over the padded edges, each step a select rather than a branch: a
+    branching binary search mispredicts about every other step (400k x 28, 2 threads:
+    0.39 -> 0.10 s).
     """
     for i in prange(X.shape[0]):
         for f in range(X.shape[1]):
@@ -158,15 +163,12 @@ def _map_to_bins(X, edges, n_bins, X_binned):
             if np.isnan(x):
                 X_binned[i, f] = MISSING_BIN
                 continue
-            lo = 0
-            hi = n_bins[f] - 1
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if x <= edges[f, mid]:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            X_binned[i, f] = lo
+            pos = 0
+            step = 128
+            while step > 0:
+                pos += step if edges[f, pos + step - 1] < x else 0
+                step >>= 1
+            X_binned[i, f] = pos
 
 
 def _map_to_bins_naive(X, bin_thresholds):

@@ -197,7 +197,9 @@ def _walk_plan(X, forest_bytes):
     """What the walk kernels take besides the forest: X as C-contiguous float64, the rows per
     block, and whether X holds a NaN (else the NaN test is compiled out)."""
     X = np.ascontiguousarray(X, dtype=np.float64)
-    return X, _block_rows(*X.shape, forest_bytes), bool(np.isnan(X).any())
+    # NaN anywhere makes the sum NaN (inf - inf too: a false alarm that only costs the NaN
+    # test), without np.isnan(X)'s n x d temporary.
+    return X, _block_rows(*X.shape, forest_bytes), bool(np.isnan(X.sum()))
 
 
 def predict_forest(X, nodes, values, depths, out):
