@@ -25,6 +25,12 @@ class Objective:
     def grad_hess(self, y, raw):
         raise NotImplementedError
 
+    def grad_hess_into(self, y, raw, grad, hess):
+        """grad_hess written into buffers grad, hess (n, K) float64 (out), which the fit loop
+        reuses every round: a fresh 400k-row array costs ~1.5 ms of page faults on our
+        machine, more than its arithmetic. Objectives override it to skip the temporaries."""
+        grad[...], hess[...] = self.grad_hess(y, raw)
+
     def check_labels(self, y):
         """Raise ValueError for labels outside the objective's domain."""
 
@@ -58,6 +64,10 @@ class SquaredError(Objective):
 
     def grad_hess(self, y, raw):
         return raw - y[:, None], np.ones_like(raw)
+
+    def grad_hess_into(self, y, raw, grad, hess):
+        np.subtract(raw, y[:, None], out=grad)
+        hess.fill(1.0)
 
     def base_margin(self, y, w):
         return np.array([np.average(y, weights=w)])
@@ -101,14 +111,17 @@ class Logistic(Objective):
         _require(np.all((y >= 0) & (y <= 1)), f"{self.name} needs labels in [0, 1].")
 
     def grad_hess(self, y, raw):
-        # In place where possible: each fresh 400k-row temporary costs a page-faulted mapping
-        # (~1.5 ms here), more than its arithmetic. grad = p - y, hess = max(p (1 - p), floor).
-        p = expit(raw)
-        hess = 1.0 - p
-        hess *= p
+        grad, hess = np.empty_like(raw), np.empty_like(raw)
+        self.grad_hess_into(y, raw, grad, hess)
+        return grad, hess
+
+    def grad_hess_into(self, y, raw, grad, hess):
+        # p = expit(raw); grad = p - y; hess = max(p (1 - p), floor), without temporaries.
+        expit(raw, out=grad)
+        np.subtract(1.0, grad, out=hess)
+        hess *= grad
         np.maximum(hess, _MIN_HESSIAN, out=hess)
-        p -= y[:, None]
-        return p, hess
+        grad -= y[:, None]
 
     def base_margin(self, y, w):
         p = np.clip(np.average(y, weights=w), 1e-7, 1 - 1e-7)

@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..tree._binning import BinMapper
 from ..tree._classes import MAX_INT, encode_classes, encode_labels
 from ..tree._exact import SortedColumns
+from ..tree._grower import GrowBuffers
 from ..tree._types import CRITERION_SECOND_ORDER, INDEX_DTYPE, MAX_BINS
 from ..utils._compat import check_sample_weight
 from ..utils._parallel import n_threads, numba_threads
@@ -101,6 +102,7 @@ class _RoundData:
         # fresh arrays of n rows each round cost page faults more than their arithmetic.
         self.weighted_rows = np.flatnonzero(sample_weight > 0).astype(INDEX_DTYPE)
         self.stats = np.empty((len(y), 2))
+        self.buffers = GrowBuffers(len(y)) if X_binned is not None else None
 
     def draw_rows(self, rng):
         """This round's rows: a subsample without replacement, rows of zero weight dropped."""
@@ -289,8 +291,9 @@ class XGBModel(BaseEstimator):
         n_prior = len(learner.rounds)
         best = SimpleNamespace(iteration=None, score=None, stale=0)
         with numba_threads(self.n_jobs):
+            grad, hess = np.empty_like(margin), np.empty_like(margin)
             for it in range(n_prior, n_prior + int(p["n_estimators"])):
-                grad, hess = objective.grad_hess(y, margin)
+                objective.grad_hess_into(y, margin, grad, hess)
                 learner.boost_round(data, grad, hess, margin, rng, p["learning_rate"])
                 if evals and self._evaluate(booster, evals, metrics, it, best, verbose):
                     break

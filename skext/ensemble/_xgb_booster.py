@@ -107,7 +107,7 @@ class GBTree:
                 tree, leaf = grow_tree(data.X_binned, stats, rows, data.bin_mapper,
                                        feature_pool=pool, level_masks=level_masks,
                                        max_features=level_max_features, seed=seed,
-                                       return_leaves=True, **data.grow)
+                                       return_leaves=True, buffers=data.buffers, **data.grow)
             if len(rows) < len(leaf):
                 outside = leaf < 0
                 if outside.any():

@@ -22,6 +22,7 @@ from ._histogram import (
     _build_histogram_rows,
     _histogram_scratch,
     _prefetch,
+    _row_blocks,
     _subtract_histograms,
 )
 from ._random import new_rng_state
@@ -97,16 +98,17 @@ def _partition_rows(rows, X_binned, tmp_rows, start, end, feature, split_bin, mi
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _partition_rows_parallel(rows, X_binned, tmp_rows, start, end, feature, split_bin,
+def _partition_rows_parallel(rows, X_binned, tmp_rows, flags, start, end, feature, split_bin,
                              missing_left):
     """_partition_rows over Numba's threads, with the same result (the stable partition is
     unique, so it does not depend on the thread count): each block of _PARTITION_BLOCK rows
     reads its rows' codes (the scattered reads, all the cost) into side flags and counts its
     left rows; then each block writes its rows at its offsets, from the prefix sums of the
-    counts. Measured at 400k rows, depth 6: partitions were a quarter of a boosting round."""
+    counts. Measured at 400k rows, depth 6: partitions were a quarter of a boosting round.
+    flags: scratch of at least end - start bytes."""
     n = end - start
     n_blocks = (n + _PARTITION_BLOCK - 1) // _PARTITION_BLOCK
-    goes_left = np.empty(n, np.uint8)
+    goes_left = flags
     n_left = np.empty(n_blocks, np.int64)
     for k in prange(n_blocks):
         lo = start + k * _PARTITION_BLOCK
@@ -205,7 +207,7 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
 def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, representatives, edges,
           criterion, params,
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, min_gain,
-          max_leaf_nodes, random_splits, rng_state, parallel, gather):
+          max_leaf_nodes, random_splits, rng_state, parallel, gather, tmp_rows, flags, scratch):
     """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous).
 
     X_binned (n_samples, n_features) uint8; stats (n_samples, C) float64 per-sample channels;
@@ -216,8 +218,11 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     A node is split when its best gain >= min_gain. gather: keep no node-ordered copies; every
     node gets a full histogram read through its row ids and splits move row ids only.
     representatives / edges (n_features, MAX_BINS): the binner's, for extra-trees thresholds.
+    tmp_rows (>= n_rows,) int32, flags (>= n_rows,) uint8: scratch of the partitions;
+    scratch: of the histogram kernels, used when its shape fits (_histogram_scratch), else
+    replaced (see GrowBuffers).
     Returns node arrays: feature, bin, drawn threshold (NaN: the bin's edge), missing_left, left,
-    right, sums (n_nodes, 1 + C), gain, depth.
+    right, sums (n_nodes, 1 + C), gain, depth; rows, each node's start and end; the scratch.
     """
     n_rows = rows.shape[0]
     n_slots = stats.shape[1] + 1
@@ -277,7 +282,6 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     lazy_root = gather or (use_subtraction and n_rows >= _FULL_HISTOGRAM_MIN_ROWS)
     if not lazy_root:
         _gather_rows(X_binned, stats, rows, X_node, stats_node)
-    tmp_rows = np.empty(n_rows, np.int32)
     tmp_X = np.empty_like(X_node)
     tmp_stats = np.empty_like(stats_node)
     cum = np.empty(n_slots)
@@ -324,12 +328,13 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     root_hist = no_hist
     # Scratch of the blocked row-gather kernel and a free list of node histograms, reused for
     # the whole tree (fresh large arrays per node cost page faults, ~20% of a 400k-row tree).
-    scratch = np.empty((0, 0, 0, 0))
     free_hists = List()
     free_hists.append(no_hist)
     if lazy_root:
         root_hist = np.zeros((n_pool, N_HIST_BINS, hist_slots))
-        scratch = _histogram_scratch(n_rows, n_pool, hist_slots)
+        if (scratch.shape[0] < _row_blocks(n_rows)[1] or scratch.shape[1] != n_pool
+                or scratch.shape[3] != hist_slots):
+            scratch = _histogram_scratch(n_rows, n_pool, hist_slots)
         _build_histogram_rows(X_binned, stats, rows, pool, root_hist, parallel, scratch)
     hists.append(root_hist)
     evaluate(0, root_hist)
@@ -362,8 +367,9 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
         children_split = depth[node] + 1 < max_depth
         if gather or (node == 0 and lazy_root):
             if parallel and end[node] - start[node] >= _PARALLEL_PARTITION_MIN_ROWS:
-                mid = _partition_rows_parallel(rows, X_binned, tmp_rows, start[node], end[node],
-                                               f, cand_meta[node, 1], cand_meta[node, 2] == 1)
+                mid = _partition_rows_parallel(rows, X_binned, tmp_rows, flags, start[node],
+                                               end[node], f, cand_meta[node, 1],
+                                               cand_meta[node, 2] == 1)
             else:
                 mid = _partition_rows(rows, X_binned, tmp_rows, start[node], end[node], f,
                                       cand_meta[node, 1], cand_meta[node, 2] == 1)
@@ -468,14 +474,16 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
             drawn_threshold[:n_nodes].copy(), missing_left[:n_nodes].copy(),
             left[:n_nodes].copy(), right[:n_nodes].copy(), sums[:n_nodes].copy(),
             gain[:n_nodes].copy(), depth[:n_nodes].copy(), rows, start[:n_nodes].copy(),
-            end[:n_nodes].copy())
+            end[:n_nodes].copy(), scratch)
 
 
 @njit(cache=True, nogil=True)
-def _leaf_of_rows(rows, start, end, left, n_samples):
+def _leaf_of_rows(rows, start, end, left, out):
     """Leaf of every sample after growth (rows permuted by the grower, each node's rows at
-    rows[start:end]); -1 for samples the tree was not grown on."""
-    out = np.full(n_samples, -1, np.int32)
+    rows[start:end]) into out (n_samples,) int32 (out); -1 for samples the tree was not grown
+    on. Returns out."""
+    if rows.shape[0] < out.shape[0]:
+        out[:] = -1
     for node in range(left.shape[0]):
         if left[node] == TREE_LEAF:
             for p in range(start[node], end[node]):
@@ -483,10 +491,25 @@ def _leaf_of_rows(rows, start, end, left, n_samples):
     return out
 
 
+class GrowBuffers:
+    """The n-row arrays grow_tree needs, kept by a fit that grows one tree at a time (boosting)
+    and handed to every grow_tree call: fresh arrays of n rows per tree are fresh mappings,
+    whose page faults cost more than the work on them (~0.5 ms per MB on our machine).
+    grow_tree's leaf output is `leaf`, overwritten by the next tree."""
+
+    def __init__(self, n_samples):
+        self.rows = np.empty(n_samples, INDEX_DTYPE)
+        self.tmp_rows = np.empty(n_samples, INDEX_DTYPE)
+        self.flags = np.empty(n_samples, np.uint8)
+        self.leaf = np.empty(n_samples, np.int32)
+        self.scratch = np.empty((0, 0, 0, 0))
+
+
 def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_depth=None,
               min_samples_split=2, min_samples_leaf=1, min_weight_leaf=0.0, min_gain=0.0,
               max_features=None, feature_pool=None, max_leaf_nodes=None, splitter="best",
-              seed=0, return_leaves=False, parallel=False, gather=False, level_masks=None):
+              seed=0, return_leaves=False, parallel=False, gather=False, level_masks=None,
+              buffers=None):
     """Grow one tree and return it as a `Tree` with real-valued thresholds.
 
     Parameters
@@ -514,13 +537,17 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
         and trees are shallow (boosting), dearer for deep trees over large data (forests).
     return_leaves : bool, also return each sample's leaf, (n_samples,) int32, -1 for samples
         not in `rows` (what boosting needs after a round, without walking the tree again).
+    buffers : GrowBuffers for X_binned's rows or None (fresh arrays).
     """
     n_features = X_binned.shape[1]
     pool = (np.arange(n_features, dtype=INDEX_DTYPE) if feature_pool is None
             else np.asarray(feature_pool, dtype=INDEX_DTYPE))
     if params is None:
         params = np.zeros(3)
-    rows = np.array(rows, dtype=INDEX_DTYPE)
+    if buffers is None:
+        buffers = GrowBuffers(X_binned.shape[0])
+    buffers.rows[:len(rows)] = rows
+    rows = buffers.rows[:len(rows)]
     if level_masks is None:
         level_masks = np.ones((1, len(pool)), dtype=np.uint8)
     level_masks = np.ascontiguousarray(level_masks, dtype=np.uint8)
@@ -528,14 +555,15 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
         np.asarray(len(pool) if max_features is None else max_features, dtype=np.int64),
         (level_masks.shape[0],)).copy()
     (feature, split_bin, drawn, missing_left, left, right, sums, gain, depth, rows, start,
-     end) = _grow(
+     end, buffers.scratch) = _grow(
         X_binned, np.ascontiguousarray(stats, dtype=np.float64), rows, pool, level_masks,
         level_max_features, bin_mapper.representatives_, bin_mapper.edges_, criterion,
         np.asarray(params, dtype=np.float64),
         np.iinfo(np.int64).max if max_depth is None else int(max_depth),
         int(min_samples_split), int(min_samples_leaf), float(min_weight_leaf), float(min_gain),
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), splitter == "random",
-        new_rng_state(seed), bool(parallel), bool(gather))
+        new_rng_state(seed), bool(parallel), bool(gather), buffers.tmp_rows, buffers.flags,
+        buffers.scratch)
     # Bin b -> its upper edge; MISSING_BIN (every non-missing value left) -> +inf. edges_ is
     # padded with +inf, so a clipped index past a feature's last edge reads +inf too.
     is_split = left != TREE_LEAF
@@ -548,5 +576,5 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     tree = Tree.from_arrays(feature, threshold, missing_left, left, right, sums, depth,
                             criterion, params)
     if return_leaves:
-        return tree, _leaf_of_rows(rows, start, end, left, X_binned.shape[0])
+        return tree, _leaf_of_rows(rows, start, end, left, buffers.leaf)
     return tree

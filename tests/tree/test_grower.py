@@ -7,10 +7,12 @@ from skext.tree._binning import BinMapper
 from skext.tree._classes import classification_stats
 from skext.tree._grower import (
     _PARTITION_BLOCK,
+    GrowBuffers,
     _partition_rows,
     _partition_rows_parallel,
     grow_tree,
 )
+from skext.tree._histogram import _ROW_BLOCK
 from skext.tree._types import CRITERION_GINI, CRITERION_SECOND_ORDER, MISSING_BIN
 from skext.utils._parallel import numba_threads
 
@@ -153,8 +155,9 @@ def test_parallel_partition_equals_serial(n_jobs, missing_left):
     mid = _partition_rows(serial, X_binned, np.empty(n, np.int32), start, end, 1, 100,
                           missing_left)
     with numba_threads(n_jobs):
-        assert _partition_rows_parallel(threaded, X_binned, np.empty(n, np.int32), start, end, 1,
-                                        100, missing_left) == mid
+        assert _partition_rows_parallel(threaded, X_binned, np.empty(n, np.int32),
+                                        np.empty(n, np.uint8), start, end, 1, 100,
+                                        missing_left) == mid
     np.testing.assert_array_equal(threaded, serial)
     codes = X_binned[serial, 1]
     left = np.where(codes == MISSING_BIN, missing_left, codes <= 100)
@@ -187,3 +190,26 @@ def test_countless_gather_grows_the_counted_tree(data, kwargs):
     np.testing.assert_allclose(a.value, b.value, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(counted[1], countless[1])
     np.testing.assert_array_equal(a.apply(X[rows]), b.apply(X[rows]))
+
+
+def test_reused_buffers_grow_the_fresh_trees():
+    """One GrowBuffers for a sequence of trees (boosting's way; pools of different sizes, so the
+    histogram scratch of these multi-block nodes is replaced, then reused; fewer rows than
+    samples): every tree and its leaves as grown with fresh arrays."""
+    rng = np.random.default_rng(0)
+    n = 3 * _ROW_BLOCK
+    X = rng.normal(size=(n, 5))
+    y = (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int)
+    mapper = BinMapper().fit(X)
+    X_binned = mapper.transform(X)
+    stats = classification_stats(y, 2, np.ones(n))
+    buffers = GrowBuffers(n)
+    for pool, rows in [(None, np.arange(n)), ([0, 2, 4], np.arange(n)), ([1, 3], np.arange(n)),
+                       (None, np.sort(rng.choice(n, n - 1000, replace=False)))]:
+        kwargs = dict(criterion=CRITERION_GINI, max_depth=4, feature_pool=pool, parallel=True,
+                      gather=True, return_leaves=True)
+        fresh = grow_tree(X_binned, stats, rows, mapper, **kwargs)
+        reused = grow_tree(X_binned, stats, rows, mapper, buffers=buffers, **kwargs)
+        np.testing.assert_array_equal(fresh[0].nodes, reused[0].nodes)
+        np.testing.assert_array_equal(fresh[1], reused[1])
+        assert (reused[1] == -1).sum() == n - len(rows)
