@@ -26,7 +26,7 @@ from ._histogram import (
     _subtract_histograms,
 )
 from ._random import new_rng_state
-from ._splitter import _find_best_split
+from ._splitter import _find_best_split, feature_scan_buffers
 from ._tree import Tree
 from ._types import (
     CRITERION_SECOND_ORDER,
@@ -292,6 +292,8 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     best_left = np.empty(n_slots)
     best_threshold = np.empty(1)
 
+    # The threaded split scan's buffers, when growing in parallel with full histograms.
+    per_feature = feature_scan_buffers(n_pool if parallel and use_subtraction else 0, n_slots)
     no_hist = np.zeros((0, 0, 0))
     hists = List()
 
@@ -310,7 +312,7 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
                          representatives, edges, criterion,
                          params, min_samples_leaf, min_weight_leaf, random_splits, rng_state,
                          scratch_hist, touched, codes, cum, lbuf, rbuf, best_gain, best_meta,
-                         best_left, best_threshold)
+                         best_left, best_threshold, per_feature)
         if best_meta[0] >= 0 and best_gain[0] >= min_gain:
             cand_gain[node] = best_gain[0]
             cand_meta[node, :] = best_meta

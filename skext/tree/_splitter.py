@@ -14,7 +14,7 @@ The best split is kept in small OUT arrays:
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ._criterion import (
     _children_score,
@@ -32,6 +32,7 @@ from ._types import (
     CRITERION_SECOND_ORDER,
     CRITERION_SQUARED_ERROR,
     MISSING_BIN,
+    N_HIST_BINS,
     PARAM_ALPHA,
     PARAM_MAX_DELTA_STEP,
 )
@@ -305,12 +306,42 @@ def _random_split_feature(hist_f, codes, n_present, has_missing, node_sums, repr
         best_threshold[0] = t if split_bin != MISSING_BIN else np.nan
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _scan_features_parallel(node_hist, pool, pool_order, node_sums, criterion, params,
+                            min_samples_leaf, min_weight_leaf, per_feature):
+    """The exhaustive scan of every pool feature of a full histogram, over Numba's threads;
+    the idx-th visited feature (pool[pool_order[idx]]) leaves its own best in row idx of
+    per_feature's gains, metas and lefts (gain -inf, feature -1: none); see _find_best_split."""
+    codes, gains, metas, lefts, cums, lbufs, rbufs = per_feature
+    counted = node_hist.shape[2] == node_sums.shape[0]
+    for idx in prange(pool.shape[0]):
+        pos = pool_order[idx]
+        hist_f = node_hist[pos]
+        gains[idx] = -np.inf
+        metas[idx, 0] = -1
+        n_present, has_missing = _present_bins(hist_f, codes[idx], -1, codes[idx], counted)
+        if n_present + (1 if has_missing else 0) > 1:
+            _scan_feature(hist_f, codes[idx], n_present, has_missing, node_sums, criterion,
+                          params, min_samples_leaf, min_weight_leaf, pool[pos], cums[idx],
+                          lbufs[idx], rbufs[idx], gains[idx:idx + 1], metas[idx], lefts[idx])
+
+
+@njit(cache=True, nogil=True)
+def feature_scan_buffers(n_pool, n_slots):
+    """per_feature buffers of _find_best_split's threaded scan for a pool of n_pool features
+    (n_pool = 0: none, the serial scan)."""
+    return (np.empty((n_pool, N_HIST_BINS), np.int32), np.empty(n_pool),
+            np.empty((n_pool, 3), np.int64), np.empty((n_pool, n_slots)),
+            np.empty((n_pool, n_slots)), np.empty((n_pool, n_slots)),
+            np.empty((n_pool, n_slots)))
+
+
 @njit(cache=True, nogil=True)
 def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool, allowed,
                      pool_order, max_features, representatives, edges, criterion, params,
                      min_samples_leaf, min_weight_leaf, random_splits, rng_state, scratch_hist,
                      touched, codes, cum, left, right, best_gain, best_meta, best_left,
-                     best_threshold):
+                     best_threshold, per_feature):
     """Best split of the node whose rows are start:end of the node-ordered X_node / stats_node
     (see _histogram.py) over features drawn from `pool`.
 
@@ -323,6 +354,10 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
                colsample_bylevel): skipped without counting as visited
     Features are drawn without replacement until max_features were visited and at least one of
     them is not constant in the node (scikit-learn's rule). best_* (out), see module doc.
+    per_feature: feature_scan_buffers(len(pool), 1 + C) to scan the features over Numba's
+    threads when every pool feature is visited (a full histogram, max_features >= len(pool),
+    all allowed, exhaustive splits): the same draws, then the visited order's first best
+    feature, so the same split as the serial loop (per_feature of 0 rows: serial).
     """
     best_gain[0] = -np.inf
     best_meta[0] = -1
@@ -331,9 +366,29 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
     for i in range(n_pool):
         pool_order[i] = i
     use_full = node_hist.shape[0] > 0
+    every_feature = (use_full and not random_splits and max_features >= n_pool
+                     and per_feature[0].shape[0] == n_pool)
+    for k in range(n_pool):
+        every_feature = every_feature and allowed[k] == 1
+    if every_feature:
+        # The serial loop's draws (it visits all n_pool features), then the scans in threads;
+        # the first feature in visiting order with the largest score wins, as serially.
+        for i in range(n_pool):
+            j = _randint(rng_state, i, n_pool)
+            pos = pool_order[j]
+            pool_order[j] = pool_order[i]
+            pool_order[i] = pos
+        _scan_features_parallel(node_hist, pool, pool_order, node_sums, criterion, params,
+                                min_samples_leaf, min_weight_leaf, per_feature)
+        gains, metas, lefts = per_feature[1], per_feature[2], per_feature[3]
+        for idx in range(n_pool):
+            if gains[idx] > best_gain[0]:
+                best_gain[0] = gains[idx]
+                best_meta[:] = metas[idx]
+                best_left[:] = lefts[idx]
     n_visited = 0
     n_nonconstant = 0
-    i = 0
+    i = n_pool if every_feature else 0
     while i < n_pool and (n_visited < max_features or n_nonconstant == 0):
         j = _randint(rng_state, i, n_pool)
         pos = pool_order[j]

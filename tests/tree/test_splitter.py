@@ -7,7 +7,11 @@ from hypothesis import strategies as st
 from skext.tree._criterion import _split_gain, _weighted_impurity
 from skext.tree._histogram import _build_histogram, _build_histogram_rows
 from skext.tree._random import new_rng_state
-from skext.tree._splitter import _find_best_split, _find_best_split_naive
+from skext.tree._splitter import (
+    _find_best_split,
+    _find_best_split_naive,
+    feature_scan_buffers,
+)
 from skext.tree._types import (
     CRITERION_ENTROPY,
     CRITERION_FRIEDMAN_MSE,
@@ -22,7 +26,7 @@ PARAMS = np.array([1.0, 0.0, 0.0])
 
 
 def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=False,
-            params=PARAMS, countless=False):
+            params=PARAMS, countless=False, threaded=False):
     n_slots = stats.shape[1] + 1
     node = np.r_[len(X), stats.sum(axis=0)]
     pool = np.arange(X.shape[1], dtype=np.int32)
@@ -42,7 +46,8 @@ def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=F
                      min_weight_leaf, False, new_rng_state(0), np.zeros((N_HIST_BINS, n_slots)),
                      np.empty(N_HIST_BINS, np.int32), np.empty(N_HIST_BINS, np.int32),
                      np.empty(n_slots), np.empty(n_slots), np.empty(n_slots), best_gain,
-                     best_meta, best_left, np.empty(1))
+                     best_meta, best_left, np.empty(1),
+                     feature_scan_buffers(len(pool) if threaded else 0, n_slots))
     return best_gain[0], best_meta.copy(), best_left.copy(), node
 
 
@@ -171,6 +176,24 @@ def test_countless_second_order_scan_matches_brute_force(data, params, min_weigh
     assert left[0] == 0.0
     np.testing.assert_allclose(left[1:], stats[goes_left].sum(axis=0), atol=1e-9)
     assert 0 < goes_left.sum() < len(X)
+
+
+@given(node_data(), st.sampled_from([0.0, 1.5]), st.booleans())
+def test_threaded_feature_scan_picks_the_serial_split(data, min_weight_leaf, countless):
+    """Scanning a full histogram's features over threads gives the serial scan's split (the
+    first best in visiting order), every criterion, counted or countless (second order)."""
+    X, stats, criterion, min_samples_leaf = data
+    countless = countless and criterion == CRITERION_SECOND_ORDER
+    if countless:
+        min_samples_leaf = 1
+    kwargs = dict(full=True, countless=countless)
+    serial = _kernel(X, stats, criterion, min_samples_leaf, min_weight_leaf, **kwargs)
+    threaded = _kernel(X, stats, criterion, min_samples_leaf, min_weight_leaf, threaded=True,
+                       **kwargs)
+    assert serial[1].tolist() == threaded[1].tolist()
+    if serial[1][0] >= 0:
+        assert serial[0] == threaded[0]
+        np.testing.assert_array_equal(serial[2], threaded[2])
 
 # --- properties -------------------------------------------------------------------------------
 
