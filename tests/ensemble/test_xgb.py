@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.special import logsumexp
+from scipy.special import expit, logsumexp
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -491,3 +491,16 @@ def test_bad_input():
         XGBRegressor(n_estimators=2).fit(np.where(X > 0.99, np.inf, X), y)
     with pytest.raises(ValueError, match="1 class"):
         XGBClassifier(n_estimators=2).fit(X, np.zeros(100))
+
+
+@given(seed=st.integers(0, 10_000), scale=st.sampled_from([1.0, 40.0, 800.0]))
+def test_logistic_kernel_matches_numpy(seed, scale):
+    """The threaded logistic gradients: NumPy's expit formulas, the hessian floor included, for
+    margins far into saturation (where 1 - p underflows)."""
+    rng = np.random.default_rng(seed)
+    raw = rng.normal(size=(50, 1)) * scale
+    y = rng.integers(0, 2, 50).astype(float)
+    grad, hess = Logistic().grad_hess(y, raw)
+    p = expit(raw[:, 0])
+    np.testing.assert_allclose(grad[:, 0], p - y, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(hess[:, 0], np.maximum(p * (1 - p), 1e-16), rtol=1e-9, atol=0)
