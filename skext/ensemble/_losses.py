@@ -149,18 +149,21 @@ def _binomial_deviance(y, raw, w):
     return 2.0 * total / weight
 
 
+@njit(cache=True, nogil=True, inline="always")
+def expit_scalar(r):
+    """scipy's expit, branch for branch (its stable form for either sign), so results match
+    scikit-learn's to the last bit."""
+    if r >= 0.0:
+        return 1.0 / (1.0 + np.exp(-r))
+    e = np.exp(r)
+    return e / (1.0 + e)
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _binomial_negative_gradient(y, raw, out):
     """out = y - expit(raw), elementwise (out: (n,) float64)."""
     for i in prange(y.shape[0]):
-        r = raw[i]
-        # scipy's expit, branch for branch, so results match scikit-learn's to the last bit.
-        if r >= 0.0:
-            p = 1.0 / (1.0 + np.exp(-r))
-        else:
-            e = np.exp(r)
-            p = e / (1.0 + e)
-        out[i] = y[i] - p
+        out[i] = y[i] - expit_scalar(raw[i])
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -11,6 +11,8 @@ import numpy as np
 from numba import njit, prange
 from scipy.special import expit, softmax
 
+from ._losses import expit_scalar
+
 # xgboost's floor on the hessian of the logistic objectives (kRtEps-style guard).
 _MIN_HESSIAN = 1e-16
 
@@ -136,16 +138,10 @@ class Logistic(Objective):
 @njit(cache=True, nogil=True, parallel=True)
 def _logistic_grad_hess(raw, y, grad, hess):
     """p = expit(raw); grad = p - y; hess = max(p (1 - p), _MIN_HESSIAN), over Numba's threads
-    (out: grad, hess). Per round at 400k rows: 0.5 ms, where SciPy's single-threaded expit
-    and NumPy's passes took ~5 ms, a tenth of a round. expit is evaluated in its stable form
-    for either sign of the margin."""
+    (out: grad, hess). Per round at 400k rows: 3.7 ms, where SciPy's single-threaded expit
+    and NumPy's passes took 4.9 ms (the exp calls are most of both)."""
     for i in prange(raw.shape[0]):
-        x = raw[i]
-        if x >= 0.0:
-            p = 1.0 / (1.0 + np.exp(-x))
-        else:
-            e = np.exp(x)
-            p = e / (1.0 + e)
+        p = expit_scalar(raw[i])
         grad[i] = p - y[i]
         hess[i] = max(p * (1.0 - p), _MIN_HESSIAN)
 

@@ -1,8 +1,9 @@
 """Histogram kernels: per (feature, bin) sums of a node's per-sample channels.
 
 Called by the split search for every node. A histogram is float64 (n_features, N_HIST_BINS, 1 + C):
-channel 0 counts rows, channels 1..C sum `stats` (see _criterion.py for what they hold). Two ways to
-get one: build it from the node's rows, or, for the larger child, subtract the smaller child's
+channel 0 counts rows, channels 1..C sum `stats` (see _criterion.py for what they hold); boosting's
+second-order trees keep countless ones, (n_features, N_HIST_BINS, 2) of (g, h) (_grower). Two ways
+to get one: build it from the node's rows, or, for the larger child, subtract the smaller child's
 histogram from the parent's (LightGBM's trick), which halves the row passes.
 
 The kernels read node-ordered copies of the data (the grower keeps X_binned and stats permuted so
