@@ -149,6 +149,30 @@ def _partition_rows_parallel(rows, X_binned, tmp_rows, flags, start, end, featur
     return mid
 
 
+def _make_assign_leaves(parallel):
+    """The last split of a branch (both children final leaves) in gather mode: each row's leaf
+    written straight into leaf_out (out), and the rows counted instead of moved; returns where
+    the right child would start. Saves the partition's writes and a later pass over those
+    rows (most of a depth-limited tree's rows end at its last level)."""
+
+    @njit(cache=True, nogil=True, parallel=parallel)
+    def assign(rows, X_binned, start, end, feature, split_bin, missing_left, l_node, r_node,
+               leaf_out):
+        n_left = 0
+        for i in prange(start, end):
+            r = rows[i]
+            side = _goes_left(X_binned[r, feature], split_bin, missing_left)
+            leaf_out[r] = l_node if side else r_node
+            n_left += 1 if side else 0
+        return start + n_left
+
+    return assign
+
+
+_assign_leaves = _make_assign_leaves(False)
+_assign_leaves_parallel = _make_assign_leaves(True)
+
+
 @njit(cache=True, nogil=True)
 def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end, feature,
                split_bin, missing_left, rows_only):
@@ -207,7 +231,8 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
 def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, representatives, edges,
           criterion, params,
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, min_gain,
-          max_leaf_nodes, random_splits, rng_state, parallel, gather, tmp_rows, flags, scratch):
+          max_leaf_nodes, random_splits, rng_state, parallel, gather, tmp_rows, flags, scratch,
+          leaf_out):
     """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous).
 
     X_binned (n_samples, n_features) uint8; stats (n_samples, C) float64 per-sample channels;
@@ -221,6 +246,8 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     tmp_rows (>= n_rows,) int32, flags (>= n_rows,) uint8: scratch of the partitions;
     scratch: of the histogram kernels, used when its shape fits (_histogram_scratch), else
     replaced (see GrowBuffers).
+    leaf_out (n_samples,) int32 (out) or empty: each sample's leaf, -1 for samples not in rows
+    (gather mode writes the last level's leaves during its splits, see _make_assign_leaves).
     Returns node arrays: feature, bin, drawn threshold (NaN: the bin's edge), missing_left, left,
     right, sums (n_nodes, 1 + C), gain, depth; rows, each node's start and end; the scratch.
     """
@@ -247,6 +274,7 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     left = np.full(capacity, TREE_LEAF, np.int32)
     right = np.full(capacity, TREE_LEAF, np.int32)
     gain = np.zeros(capacity)
+    assigned = np.zeros(capacity, np.uint8)  # leaves whose rows leaf_out already holds
     cand_gain = np.full(capacity, -np.inf)
     cand_meta = np.zeros((capacity, 3), np.int64)
     cand_left = np.zeros((capacity, n_slots))
@@ -319,6 +347,8 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
             cand_left[node, :] = best_left
             cand_threshold[node] = best_threshold[0]
 
+    if n_rows < leaf_out.shape[0]:
+        leaf_out[:] = -1
     # Root.
     start[0] = 0
     end[0] = n_rows
@@ -367,7 +397,17 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
         f = cand_meta[node, 0]
         # Children at max_depth are never split: they need no histogram and no data moved.
         children_split = depth[node] + 1 < max_depth
-        if gather or (node == 0 and lazy_root):
+        if gather and not children_split and leaf_out.shape[0] > 0:
+            if parallel and end[node] - start[node] >= _PARALLEL_PARTITION_MIN_ROWS:
+                mid = _assign_leaves_parallel(rows, X_binned, start[node], end[node], f,
+                                              cand_meta[node, 1], cand_meta[node, 2] == 1,
+                                              n_nodes, n_nodes + 1, leaf_out)
+            else:
+                mid = _assign_leaves(rows, X_binned, start[node], end[node], f,
+                                     cand_meta[node, 1], cand_meta[node, 2] == 1, n_nodes,
+                                     n_nodes + 1, leaf_out)
+            assigned[node] = 2  # its children's rows: see below
+        elif gather or (node == 0 and lazy_root):
             if parallel and end[node] - start[node] >= _PARALLEL_PARTITION_MIN_ROWS:
                 mid = _partition_rows_parallel(rows, X_binned, tmp_rows, flags, start[node],
                                                end[node], f, cand_meta[node, 1],
@@ -404,12 +444,17 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
             cand_threshold = _doubled(cand_threshold, np.nan)
             drawn_threshold = _doubled(drawn_threshold, np.nan)
             pending = _doubled(pending, 0)
+            assigned = _doubled(assigned, 0)
         l_node = n_nodes
         r_node = n_nodes + 1
         n_nodes += 2
         n_leaves += 1
         left[node] = l_node
         right[node] = r_node
+        if assigned[node] == 2:
+            assigned[node] = 0
+            assigned[l_node] = 1
+            assigned[r_node] = 1
         start[l_node] = start[node]
         end[l_node] = mid
         start[r_node] = mid
@@ -472,25 +517,17 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
                 free_hists.append(l_hist)
             hists[l_node] = no_hist
 
+    if leaf_out.shape[0] > 0:
+        # The other leaves: their rows are contiguous in rows.
+        for node in range(n_nodes):
+            if left[node] == TREE_LEAF and assigned[node] == 0:
+                for i in range(start[node], end[node]):
+                    leaf_out[rows[i]] = node
     return (feature[:n_nodes].copy(), split_bin[:n_nodes].copy(),
             drawn_threshold[:n_nodes].copy(), missing_left[:n_nodes].copy(),
             left[:n_nodes].copy(), right[:n_nodes].copy(), sums[:n_nodes].copy(),
             gain[:n_nodes].copy(), depth[:n_nodes].copy(), rows, start[:n_nodes].copy(),
             end[:n_nodes].copy(), scratch)
-
-
-@njit(cache=True, nogil=True)
-def _leaf_of_rows(rows, start, end, left, out):
-    """Leaf of every sample after growth (rows permuted by the grower, each node's rows at
-    rows[start:end]) into out (n_samples,) int32 (out); -1 for samples the tree was not grown
-    on. Returns out."""
-    if rows.shape[0] < out.shape[0]:
-        out[:] = -1
-    for node in range(left.shape[0]):
-        if left[node] == TREE_LEAF:
-            for p in range(start[node], end[node]):
-                out[rows[p]] = node
-    return out
 
 
 class GrowBuffers:
@@ -565,7 +602,7 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
         int(min_samples_split), int(min_samples_leaf), float(min_weight_leaf), float(min_gain),
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), splitter == "random",
         new_rng_state(seed), bool(parallel), bool(gather), buffers.tmp_rows, buffers.flags,
-        buffers.scratch)
+        buffers.scratch, buffers.leaf if return_leaves else np.empty(0, np.int32))
     # Bin b -> its upper edge; MISSING_BIN (every non-missing value left) -> +inf. edges_ is
     # padded with +inf, so a clipped index past a feature's last edge reads +inf too.
     is_split = left != TREE_LEAF
@@ -578,5 +615,5 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     tree = Tree.from_arrays(feature, threshold, missing_left, left, right, sums, depth,
                             criterion, params)
     if return_leaves:
-        return tree, _leaf_of_rows(rows, start, end, left, buffers.leaf)
+        return tree, buffers.leaf
     return tree

@@ -213,3 +213,5 @@ def test_reused_buffers_grow_the_fresh_trees():
         np.testing.assert_array_equal(fresh[0].nodes, reused[0].nodes)
         np.testing.assert_array_equal(fresh[1], reused[1])
         assert (reused[1] == -1).sum() == n - len(rows)
+        # Leaves written during the last level's splits, the others after: apply's leaves.
+        np.testing.assert_array_equal(reused[1][rows], reused[0].apply(X[rows]))
