@@ -233,7 +233,8 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, min_gain,
           max_leaf_nodes, random_splits, rng_state, parallel, gather, tmp_rows, flags, scratch,
           leaf_out):
-    """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous).
+    """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous, except
+    the children of a split whose rows _make_assign_leaves wrote into leaf_out unmoved).
 
     X_binned (n_samples, n_features) uint8; stats (n_samples, C) float64 per-sample channels;
     rows (n_rows,) int32 the rows in the tree (positive weight); pool (n_pool,) int32 features the
