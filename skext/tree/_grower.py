@@ -250,7 +250,7 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     leaf_out (n_samples,) int32 (out) or empty: each sample's leaf, -1 for samples not in rows
     (gather mode writes the last level's leaves during its splits, see _make_assign_leaves).
     Returns node arrays: feature, bin, drawn threshold (NaN: the bin's edge), missing_left, left,
-    right, sums (n_nodes, 1 + C), gain, depth; rows, each node's start and end; the scratch.
+    right, sums (n_nodes, 1 + C), gain, depth; the scratch.
     """
     n_rows = rows.shape[0]
     n_slots = stats.shape[1] + 1
@@ -527,8 +527,7 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     return (feature[:n_nodes].copy(), split_bin[:n_nodes].copy(),
             drawn_threshold[:n_nodes].copy(), missing_left[:n_nodes].copy(),
             left[:n_nodes].copy(), right[:n_nodes].copy(), sums[:n_nodes].copy(),
-            gain[:n_nodes].copy(), depth[:n_nodes].copy(), rows, start[:n_nodes].copy(),
-            end[:n_nodes].copy(), scratch)
+            gain[:n_nodes].copy(), depth[:n_nodes].copy(), scratch)
 
 
 class GrowBuffers:
@@ -594,8 +593,8 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     level_max_features = np.broadcast_to(
         np.asarray(len(pool) if max_features is None else max_features, dtype=np.int64),
         (level_masks.shape[0],)).copy()
-    (feature, split_bin, drawn, missing_left, left, right, sums, gain, depth, rows, start,
-     end, buffers.scratch) = _grow(
+    (feature, split_bin, drawn, missing_left, left, right, sums, gain, depth,
+     buffers.scratch) = _grow(
         X_binned, np.ascontiguousarray(stats, dtype=np.float64), rows, pool, level_masks,
         level_max_features, bin_mapper.representatives_, bin_mapper.edges_, criterion,
         np.asarray(params, dtype=np.float64),

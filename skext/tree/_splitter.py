@@ -306,6 +306,17 @@ def _random_split_feature(hist_f, codes, n_present, has_missing, node_sums, repr
         best_threshold[0] = t if split_bin != MISSING_BIN else np.nan
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _draw_feature(rng_state, pool_order, i):
+    """The i-th feature visited: swap a uniform draw from pool_order[i:] into place i (a
+    partial Fisher-Yates shuffle, in/out pool_order); returns its position in the pool."""
+    j = _randint(rng_state, i, pool_order.shape[0])
+    pos = pool_order[j]
+    pool_order[j] = pool_order[i]
+    pool_order[i] = pos
+    return pos
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _scan_features_parallel(node_hist, pool, pool_order, node_sums, criterion, params,
                             min_samples_leaf, min_weight_leaf, per_feature):
@@ -374,10 +385,7 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
         # The serial loop's draws (it visits all n_pool features), then the scans in threads;
         # the first feature in visiting order with the largest score wins, as serially.
         for i in range(n_pool):
-            j = _randint(rng_state, i, n_pool)
-            pos = pool_order[j]
-            pool_order[j] = pool_order[i]
-            pool_order[i] = pos
+            _draw_feature(rng_state, pool_order, i)
         _scan_features_parallel(node_hist, pool, pool_order, node_sums, criterion, params,
                                 min_samples_leaf, min_weight_leaf, per_feature)
         gains, metas, lefts = per_feature[1], per_feature[2], per_feature[3]
@@ -390,10 +398,7 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
     n_nonconstant = 0
     i = n_pool if every_feature else 0
     while i < n_pool and (n_visited < max_features or n_nonconstant == 0):
-        j = _randint(rng_state, i, n_pool)
-        pos = pool_order[j]
-        pool_order[j] = pool_order[i]
-        pool_order[i] = pos
+        pos = _draw_feature(rng_state, pool_order, i)
         i += 1
         if allowed[pos] == 0:
             continue

@@ -75,6 +75,19 @@ def node_data(draw, criteria=_ALL_CRITERIA, n_classes=(2, 3)):
         stats = np.column_stack([rng.normal(size=n), rng.random(n) + 0.1])
     return X, stats, criterion, draw(st.integers(1, 3))
 
+
+def _found_brute_force_split(gain, meta, X, stats, criterion, params, min_samples_leaf,
+                             min_weight_leaf):
+    """Assert the kernel found a split exactly when the brute force did, with its gain; return
+    whether there is one."""
+    ref_gain, ref_f, _, _ = _find_best_split_naive(
+        X, stats, np.arange(len(X)), range(X.shape[1]), criterion, params, min_samples_leaf,
+        min_weight_leaf)
+    assert (meta[0] >= 0) == (ref_f >= 0)
+    if ref_f >= 0:
+        assert np.isclose(gain, ref_gain, rtol=1e-9, atol=1e-9)
+    return ref_f >= 0
+
 # --- reference --------------------------------------------------------------------------------
 
 
@@ -96,13 +109,9 @@ def test_kernel_matches_brute_force(data, full, min_weight_leaf):
     X, stats, criterion, min_samples_leaf = data
     gain, meta, left, node = _kernel(X, stats, criterion, min_samples_leaf, min_weight_leaf,
                                      full=full)
-    ref_gain, ref_f, ref_bin, ref_dir = _find_best_split_naive(
-        X, stats, np.arange(len(X)), range(X.shape[1]), criterion, PARAMS, min_samples_leaf,
-        min_weight_leaf)
-    if ref_f < 0:
-        assert meta[0] < 0
+    if not _found_brute_force_split(gain, meta, X, stats, criterion, PARAMS, min_samples_leaf,
+                                    min_weight_leaf):
         return
-    assert np.isclose(gain, ref_gain, rtol=1e-9, atol=1e-9)
     # Rows of the chosen split, recomputed: left + right = parent and the gain is the stated one.
     codes = X[:, meta[0]]
     goes_left = np.where(codes == MISSING_BIN, meta[2] == 1, codes <= meta[1])
@@ -120,12 +129,8 @@ def test_scalar_scans_weigh_children_as_brute_force(data, min_weight_leaf, full)
     children's weights as the reference does."""
     X, stats, criterion, min_samples_leaf = data
     gain, meta, _, _ = _kernel(X, stats, criterion, min_samples_leaf, min_weight_leaf, full=full)
-    ref_gain, ref_f, _, _ = _find_best_split_naive(
-        X, stats, np.arange(len(X)), range(X.shape[1]), criterion, PARAMS, min_samples_leaf,
-        min_weight_leaf)
-    assert (meta[0] >= 0) == (ref_f >= 0)
-    if ref_f >= 0:
-        assert np.isclose(gain, ref_gain, rtol=1e-9, atol=1e-9)
+    _found_brute_force_split(gain, meta, X, stats, criterion, PARAMS, min_samples_leaf,
+                             min_weight_leaf)
 
 
 @given(node_data(), st.sampled_from([(1.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.5, 0.3, 0.0),
@@ -140,13 +145,9 @@ def test_second_order_scan_matches_brute_force(data, params, min_weight_leaf, fu
     params = np.array(params)
     gain, meta, left, node = _kernel(X, stats, CRITERION_SECOND_ORDER, min_samples_leaf,
                                      min_weight_leaf, full=full, params=params)
-    ref_gain, ref_f, _, _ = _find_best_split_naive(
-        X, stats, np.arange(len(X)), range(X.shape[1]), CRITERION_SECOND_ORDER, params,
-        min_samples_leaf, min_weight_leaf)
-    if ref_f < 0:
-        assert meta[0] < 0
+    if not _found_brute_force_split(gain, meta, X, stats, CRITERION_SECOND_ORDER, params,
+                                    min_samples_leaf, min_weight_leaf):
         return
-    assert np.isclose(gain, ref_gain, rtol=1e-9, atol=1e-9)
     assert np.isclose(_split_gain(left, node - left, node, CRITERION_SECOND_ORDER, params), gain,
                       atol=1e-9)
 
@@ -162,13 +163,9 @@ def test_countless_second_order_scan_matches_brute_force(data, params, min_weigh
     params = np.array(params)
     gain, meta, left, node = _kernel(X, stats, CRITERION_SECOND_ORDER, 1, min_weight_leaf,
                                      params=params, countless=True)
-    ref_gain, ref_f, ref_bin, ref_dir = _find_best_split_naive(
-        X, stats, np.arange(len(X)), range(X.shape[1]), CRITERION_SECOND_ORDER, params, 1,
-        min_weight_leaf)
-    if ref_f < 0:
-        assert meta[0] < 0
+    if not _found_brute_force_split(gain, meta, X, stats, CRITERION_SECOND_ORDER, params, 1,
+                                    min_weight_leaf):
         return
-    assert np.isclose(gain, ref_gain, rtol=1e-9, atol=1e-9)
     codes = X[:, meta[0]]
     if not (codes == MISSING_BIN).any():
         assert meta[2] == 0
