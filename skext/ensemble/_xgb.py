@@ -251,7 +251,8 @@ class XGBModel(BaseEstimator):
         w = sample_weight.copy()
         if p["scale_pos_weight"] != 1.0 and objective.is_classification and K == 1:
             w[y == 1] *= p["scale_pos_weight"]
-        rng = check_random_state(self.random_state)
+        # xgboost's default seed is 0: with random_state=None its fits are repeatable too.
+        rng = check_random_state(0 if self.random_state is None else self.random_state)
 
         # 2. Starting margins: a continued model's, given per-row ones, or the base score.
         prior = self._prior_booster(xgb_model, K, X.shape[1])

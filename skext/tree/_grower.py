@@ -3,30 +3,35 @@
 The estimators call `grow_tree` with binned X and per-sample channels; it returns a `Tree` with real
 thresholds. The node loop itself is one @njit kernel (`_grow`), not Python: a full-depth forest
 tree has ~10^4 nodes, and ~20 us of Python per node would cost more than the histograms. Nodes are
-expanded depth-first (a stack) or, with max_leaf_nodes, best-first (the pending leaf of largest
-gain). Each node owns a contiguous slice start:end of three node-ordered arrays, the row ids, a
+expanded depth-first (a stack), with max_leaf_nodes best-first (the pending leaf of largest gain),
+or, for depthwise trees in gather mode (boosting), a whole level per step. Each node owns a contiguous slice start:end of three node-ordered arrays, the row ids, a
 copy of their binned codes and a copy of their channels; a split partitions all three stably, so
 histogram passes read memory sequentially:
 
     rows / X_node / stats_node: [ .... node ........ ]  ->  [ .. left .. | .. right .. ]
 """
 
+import numba
 import numpy as np
 from numba import njit, prange
-from numba.typed import List
 
 from ._criterion import _node_weight, _weighted_impurity
 from ._histogram import (
     PREFETCH_AHEAD,
     _build_histogram,
-    _build_histogram_rows,
-    _histogram_scratch,
+    _build_histograms_rows,
     _prefetch,
-    _row_blocks,
+    _scratch_blocks,
     _subtract_histograms,
 )
 from ._random import new_rng_state
-from ._splitter import _find_best_split, feature_scan_buffers
+from ._splitter import (
+    _best_of_scans,
+    _draw_feature,
+    _find_best_split,
+    _scan_nodes,
+    scan_buffers,
+)
 from ._tree import Tree
 from ._types import (
     CRITERION_SECOND_ORDER,
@@ -97,80 +102,103 @@ def _partition_rows(rows, X_binned, tmp_rows, start, end, feature, split_bin, mi
     return n_left
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _partition_rows_parallel(rows, X_binned, tmp_rows, flags, start, end, feature, split_bin,
-                             missing_left):
-    """_partition_rows over Numba's threads, with the same result (the stable partition is
-    unique, so it does not depend on the thread count): each block of _PARTITION_BLOCK rows
-    reads its rows' codes (the scattered reads, all the cost) into side flags and counts its
-    left rows; then each block writes its rows at its offsets, from the prefix sums of the
-    counts. Measured at 400k rows, depth 6: partitions were a quarter of a boosting round.
-    flags: scratch of at least end - start bytes."""
-    n = end - start
-    n_blocks = (n + _PARTITION_BLOCK - 1) // _PARTITION_BLOCK
-    goes_left = flags
-    n_left = np.empty(n_blocks, np.int64)
-    for k in prange(n_blocks):
-        lo = start + k * _PARTITION_BLOCK
-        hi = min(end, lo + _PARTITION_BLOCK)
-        count = 0
-        for i in range(lo, hi):
-            if i + PREFETCH_AHEAD < hi:
-                _prefetch(X_binned, rows[i + PREFETCH_AHEAD], feature)
-            b = X_binned[rows[i], feature]
-            side = _goes_left(b, split_bin, missing_left)
-            goes_left[i - start] = side
-            count += side
-        n_left[k] = count
-    left_at = np.empty(n_blocks, np.int64)
-    right_at = np.empty(n_blocks, np.int64)
-    mid = start + n_left.sum()
-    next_left = start
-    next_right = mid
-    for k in range(n_blocks):
-        left_at[k] = next_left
-        right_at[k] = next_right
-        next_left += n_left[k]
-        next_right += min(_PARTITION_BLOCK, end - start - k * _PARTITION_BLOCK) - n_left[k]
-    for k in prange(n_blocks):
-        lo = start + k * _PARTITION_BLOCK
-        hi = min(end, lo + _PARTITION_BLOCK)
-        at_left = left_at[k]
-        at_right = right_at[k]
-        for i in range(lo, hi):
-            side = goes_left[i - start]
-            tmp_rows[at_left if side else at_right] = rows[i]
-            at_left += side
-            at_right += 1 - side
-    for k in prange(n_blocks):
-        lo = start + k * _PARTITION_BLOCK
-        hi = min(end, lo + _PARTITION_BLOCK)
-        rows[lo:hi] = tmp_rows[lo:hi]
-    return mid
+def _make_split_rows(parallel):
+    """Splits the rows of several nodes (one step of the grower: a level of a depthwise tree)
+    in gather mode: node e's rows rows[bounds[e, 0]:bounds[e, 1]] by its split splits[e]
+    (feature, bin, missing_left). Without assign: a stable partition of each node's rows
+    (in/out), mids[e] (out) where its right child starts. With assign (the children are final
+    leaves): each row's leaf written into leaf_out (out), first_child[e] or first_child[e] + 1,
+    and the rows counted instead of moved, which saves the partition's writes and a later pass
+    (most of a depth-limited tree's rows end at its last level).
 
-
-def _make_assign_leaves(parallel):
-    """The last split of a branch (both children final leaves) in gather mode: each row's leaf
-    written straight into leaf_out (out), and the rows counted instead of moved; returns where
-    the right child would start. Saves the partition's writes and a later pass over those
-    rows (most of a depth-limited tree's rows end at its last level)."""
+    The threaded twin cuts every node into blocks of _PARTITION_BLOCK rows, all the step's
+    blocks in one parallel region (not one per node, so that small nodes keep the threads
+    busy): each block reads its rows' codes (the scattered reads, the cost) into side flags
+    (flags: scratch of rows' length) and counts its left rows; each block then writes its rows
+    at offsets from the prefix sums of the counts. The stable partition is unique, so the
+    result does not depend on the thread count."""
 
     @njit(cache=True, nogil=True, parallel=parallel)
-    def assign(rows, X_binned, start, end, feature, split_bin, missing_left, l_node, r_node,
-               leaf_out):
-        n_left = 0
-        for i in prange(start, end):
-            r = rows[i]
-            side = _goes_left(X_binned[r, feature], split_bin, missing_left)
-            leaf_out[r] = l_node if side else r_node
-            n_left += 1 if side else 0
-        return start + n_left
+    def split_rows(rows, X_binned, tmp_rows, flags, bounds, splits, mids, assign, first_child,
+                   leaf_out):
+        n_nodes = bounds.shape[0]
+        if not parallel and not assign:
+            for e in range(n_nodes):
+                mids[e] = _partition_rows(rows, X_binned, tmp_rows, bounds[e, 0], bounds[e, 1],
+                                          splits[e, 0], splits[e, 1], splits[e, 2] == 1)
+            return
+        n_tasks = 0
+        for e in range(n_nodes):
+            n_tasks += (bounds[e, 1] - bounds[e, 0] + _PARTITION_BLOCK - 1) // _PARTITION_BLOCK
+        task_node = np.empty(n_tasks, np.int64)
+        task_lo = np.empty(n_tasks, np.int64)
+        n_tasks = 0
+        for e in range(n_nodes):
+            for lo in range(bounds[e, 0], bounds[e, 1], _PARTITION_BLOCK):
+                task_node[n_tasks] = e
+                task_lo[n_tasks] = lo
+                n_tasks += 1
+        n_left = np.empty(n_tasks, np.int64)
+        for q in prange(n_tasks):
+            e = task_node[q]
+            lo = task_lo[q]
+            hi = min(bounds[e, 1], lo + _PARTITION_BLOCK)
+            feature = splits[e, 0]
+            split_bin = splits[e, 1]
+            missing_left = splits[e, 2] == 1
+            count = 0
+            for i in range(lo, hi):
+                if i + PREFETCH_AHEAD < hi:
+                    _prefetch(X_binned, rows[i + PREFETCH_AHEAD], feature)
+                r = rows[i]
+                side = _goes_left(X_binned[r, feature], split_bin, missing_left)
+                if assign:
+                    leaf_out[r] = first_child[e] + 1 - side
+                else:
+                    flags[i] = side
+                count += side
+            n_left[q] = count
+        for e in range(n_nodes):
+            mids[e] = bounds[e, 0]
+        for q in range(n_tasks):
+            mids[task_node[q]] += n_left[q]
+        if assign:
+            return
+        # Each block's first left and right positions.
+        left_at = np.empty(n_tasks, np.int64)
+        right_at = np.empty(n_tasks, np.int64)
+        next_left = 0
+        next_right = 0
+        for q in range(n_tasks):
+            e = task_node[q]
+            if task_lo[q] == bounds[e, 0]:
+                next_left = bounds[e, 0]
+                next_right = mids[e]
+            left_at[q] = next_left
+            right_at[q] = next_right
+            n_block = min(_PARTITION_BLOCK, bounds[e, 1] - task_lo[q])
+            next_left += n_left[q]
+            next_right += n_block - n_left[q]
+        for q in prange(n_tasks):
+            lo = task_lo[q]
+            hi = min(bounds[task_node[q], 1], lo + _PARTITION_BLOCK)
+            at_left = left_at[q]
+            at_right = right_at[q]
+            for i in range(lo, hi):
+                side = flags[i]
+                tmp_rows[at_left if side else at_right] = rows[i]
+                at_left += side
+                at_right += 1 - side
+        for q in prange(n_tasks):
+            lo = task_lo[q]
+            hi = min(bounds[task_node[q], 1], lo + _PARTITION_BLOCK)
+            rows[lo:hi] = tmp_rows[lo:hi]
 
-    return assign
+    return split_rows
 
 
-_assign_leaves = _make_assign_leaves(False)
-_assign_leaves_parallel = _make_assign_leaves(True)
+_split_rows = _make_split_rows(False)
+_split_rows_parallel = _make_split_rows(True)
 
 
 @njit(cache=True, nogil=True)
@@ -228,13 +256,39 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
 
 
 @njit(cache=True, nogil=True)
+def _reserve_slots(hist_pool, free, n_free, n_needed):
+    """(hist_pool, free, n_free) with at least n_needed free slots: the pool doubled (its live
+    histograms copied) when short. free[:n_free] lists the free slots."""
+    if n_free >= n_needed:
+        return hist_pool, free, n_free
+    size = hist_pool.shape[0]
+    new_size = max(2 * size, size + n_needed - n_free)
+    grown = np.empty((new_size, hist_pool.shape[1], hist_pool.shape[2], hist_pool.shape[3]))
+    grown[:size] = hist_pool
+    grown_free = np.empty(new_size, np.int64)
+    grown_free[:n_free] = free[:n_free]
+    for k in range(new_size - size):
+        grown_free[n_free + k] = new_size - 1 - k
+    return grown, grown_free, n_free + new_size - size
+
+
+@njit(cache=True, nogil=True)
+def _fitted_scratch(scratch, n_blocks, n_pool, hist_slots):
+    """scratch if it holds n_blocks histograms of this shape, else a new one that does."""
+    if (scratch.shape[0] >= n_blocks and scratch.shape[1] == n_pool
+            and scratch.shape[3] == hist_slots):
+        return scratch
+    return np.empty((n_blocks, n_pool, N_HIST_BINS, hist_slots))
+
+
+@njit(cache=True, nogil=True)
 def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, representatives, edges,
           criterion, params,
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, min_gain,
-          max_leaf_nodes, random_splits, rng_state, parallel, gather, tmp_rows, flags, scratch,
-          leaf_out):
+          max_leaf_nodes, random_splits, rng_state, parallel, n_workers, gather, tmp_rows, flags,
+          hist_pool, scratch, per_pair, leaf_out):
     """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous, except
-    the children of a split whose rows _make_assign_leaves wrote into leaf_out unmoved).
+    the children of a split whose rows _split_rows assigned to leaf_out unmoved).
 
     X_binned (n_samples, n_features) uint8; stats (n_samples, C) float64 per-sample channels;
     rows (n_rows,) int32 the rows in the tree (positive weight); pool (n_pool,) int32 features the
@@ -244,13 +298,15 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     A node is split when its best gain >= min_gain. gather: keep no node-ordered copies; every
     node gets a full histogram read through its row ids and splits move row ids only.
     representatives / edges (n_features, MAX_BINS): the binner's, for extra-trees thresholds.
+    parallel: Numba's threads, n_workers of them, build histograms, split rows and scan
+    features (the tree does not depend on it).
     tmp_rows (>= n_rows,) int32, flags (>= n_rows,) uint8: scratch of the partitions;
-    scratch: of the histogram kernels, used when its shape fits (_histogram_scratch), else
-    replaced (see GrowBuffers).
+    hist_pool (the node histograms), scratch (the histogram kernels'), per_pair (the scans'):
+    buffers reused when their shape fits, else replaced, and returned (see GrowBuffers).
     leaf_out (n_samples,) int32 (out) or empty: each sample's leaf, -1 for samples not in rows
-    (gather mode writes the last level's leaves during its splits, see _make_assign_leaves).
+    (gather mode writes the last level's leaves during its splits, see _split_rows).
     Returns node arrays: feature, bin, drawn threshold (NaN: the bin's edge), missing_left, left,
-    right, sums (n_nodes, 1 + C), gain, depth; the scratch.
+    right, sums (n_nodes, 1 + C), gain, depth; then hist_pool, scratch, per_pair.
     """
     n_rows = rows.shape[0]
     n_slots = stats.shape[1] + 1
@@ -276,6 +332,7 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     right = np.full(capacity, TREE_LEAF, np.int32)
     gain = np.zeros(capacity)
     assigned = np.zeros(capacity, np.uint8)  # leaves whose rows leaf_out already holds
+    hist_slot = np.full(capacity, -1, np.int64)  # the node's histogram in hist_pool, or -1
     cand_gain = np.full(capacity, -np.inf)
     cand_meta = np.zeros((capacity, 3), np.int64)
     cand_left = np.zeros((capacity, n_slots))
@@ -320,33 +377,63 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     best_meta = np.empty(3, np.int64)
     best_left = np.empty(n_slots)
     best_threshold = np.empty(1)
-
-    # The threaded split scan's buffers, when growing in parallel with full histograms.
-    per_feature = feature_scan_buffers(n_pool if parallel and use_subtraction else 0, n_slots)
     no_hist = np.zeros((0, 0, 0))
-    hists = List()
+    # A depthwise tree in gather mode (boosting) is grown a level per step: the level's rows
+    # split, its histograms built and its split searches run as one parallel region each,
+    # where one region per node left the threads idle on the many small nodes of the deep
+    # levels. Other trees take one node per step, depth-first (scikit-learn's order) or
+    # best-first. The tree is the same either way, its nodes numbered level by level.
+    level_wise = gather and max_leaf_nodes <= 0
+    # The children of a step whose full histograms are scanned feature by feature over the
+    # threads, all in one loop (_scan_nodes); the serial grower scans node by node.
+    scan_together = parallel and use_subtraction and not random_splits
+    # Node histograms live in hist_pool slots (one per node that has one; a split hands its
+    # parent's slot to the larger child, which is parent - smaller). Histograms of the pool's
+    # features, with or without the count slot.
+    if (hist_pool.shape[1] != n_pool or hist_pool.shape[2] != N_HIST_BINS
+            or hist_pool.shape[3] != hist_slots):
+        hist_pool = np.empty((0, n_pool, N_HIST_BINS, hist_slots))
+    n_free = hist_pool.shape[0]
+    free = np.arange(n_free - 1, -1, -1)
 
-    def evaluate(node, node_hist):
+    def splittable(node):
         n = end[node] - start[node]
         w = _node_weight(sums[node], criterion)
         if (depth[node] >= max_depth or n < min_samples_split or n < 2 * min_samples_leaf
                 or w < 2.0 * min_weight_leaf):
-            return
+            return False
         if criterion != CRITERION_SECOND_ORDER:
             if w <= 0.0 or _weighted_impurity(sums[node], criterion, params) / w <= _EPSILON:
-                return
+                return False
+        return True
+
+    def every_pool_feature(node):
+        # The node's split search visits every pool feature of a full histogram.
+        if hist_slot[node] < 0 or random_splits:
+            return False
         level = min(depth[node], level_masks.shape[0] - 1)
-        _find_best_split(X_node, stats_node, start[node], end[node], sums[node], node_hist,
-                         pool, level_masks[level], pool_order, level_max_features[level],
-                         representatives, edges, criterion,
-                         params, min_samples_leaf, min_weight_leaf, random_splits, rng_state,
-                         scratch_hist, touched, codes, cum, lbuf, rbuf, best_gain, best_meta,
-                         best_left, best_threshold, per_feature)
+        visit_all = level_max_features[level] >= n_pool
+        for k in range(n_pool):
+            visit_all = visit_all and level_masks[level, k] == 1
+        return visit_all
+
+    def record(node):
         if best_meta[0] >= 0 and best_gain[0] >= min_gain:
             cand_gain[node] = best_gain[0]
             cand_meta[node, :] = best_meta
             cand_left[node, :] = best_left
             cand_threshold[node] = best_threshold[0]
+
+    def evaluate(node):
+        level = min(depth[node], level_masks.shape[0] - 1)
+        node_hist = hist_pool[hist_slot[node]] if hist_slot[node] >= 0 else no_hist
+        _find_best_split(X_node, stats_node, start[node], end[node], sums[node], node_hist,
+                         pool, level_masks[level], pool_order, level_max_features[level],
+                         representatives, edges, criterion,
+                         params, min_samples_leaf, min_weight_leaf, random_splits, rng_state,
+                         scratch_hist, touched, codes, cum, lbuf, rbuf, best_gain, best_meta,
+                         best_left, best_threshold)
+        record(node)
 
     if n_rows < leaf_out.shape[0]:
         leaf_out[:] = -1
@@ -358,28 +445,82 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
         sums[0, 0] += 1.0
         for c in range(n_slots - 1):
             sums[0, 1 + c] += stats[rows[i], c]
-    root_hist = no_hist
-    # Scratch of the blocked row-gather kernel and a free list of node histograms, reused for
-    # the whole tree (fresh large arrays per node cost page faults, ~20% of a 400k-row tree).
-    free_hists = List()
-    free_hists.append(no_hist)
+    no_parent = np.full(1, -1, np.int64)
     if lazy_root:
-        root_hist = np.zeros((n_pool, N_HIST_BINS, hist_slots))
-        if (scratch.shape[0] < _row_blocks(n_rows)[1] or scratch.shape[1] != n_pool
-                or scratch.shape[3] != hist_slots):
-            scratch = _histogram_scratch(n_rows, n_pool, hist_slots)
-        _build_histogram_rows(X_binned, stats, rows, pool, root_hist, parallel, scratch)
-    hists.append(root_hist)
-    evaluate(0, root_hist)
+        hist_pool, free, n_free = _reserve_slots(hist_pool, free, n_free, 1)
+        n_free -= 1
+        hist_slot[0] = free[n_free]
+        bounds = np.zeros((1, 2), np.int64)
+        bounds[0, 1] = n_rows
+        scratch = _fitted_scratch(scratch, _scratch_blocks(bounds), n_pool, hist_slots)
+        _build_histograms_rows(X_binned, stats, rows, pool, bounds, hist_slot[:1], no_parent,
+                               hist_pool, scratch, parallel, n_workers)
     n_nodes = 1
     n_leaves = 1
     pending = np.empty(capacity, np.int64)
+    batch = np.empty(capacity, np.int64)
+    to_evaluate = np.zeros(1, np.int64)
+    n_to_evaluate = 1
     n_pending = 0
-    if cand_gain[0] > -np.inf:
-        pending[0] = 0
-        n_pending = 1
 
-    while n_pending > 0:
+    while True:
+        # Split searches of the nodes just made (the root, then each step's children), in order.
+        if scan_together:
+            # The serial loop's draws for every node that visits every pool feature, in node
+            # order (others are searched serially in turn), then one scan of them all.
+            n_pairs = n_to_evaluate * n_pool
+            if per_pair[1].shape[0] < n_pairs:
+                per_pair = scan_buffers(n_pairs, n_slots)
+            orders = np.empty((n_to_evaluate, n_pool), np.int32)
+            scanned = np.empty(n_to_evaluate, np.int64)
+            n_scanned = 0
+            for k in range(n_to_evaluate):
+                node = to_evaluate[k]
+                if not splittable(node):
+                    continue
+                if not every_pool_feature(node):
+                    evaluate(node)
+                    continue
+                for i in range(n_pool):
+                    pool_order[i] = i
+                for i in range(n_pool):
+                    _draw_feature(rng_state, pool_order, i)
+                orders[n_scanned] = pool_order
+                scanned[n_scanned] = node
+                n_scanned += 1
+            if n_scanned > 0:
+                node_sums = np.empty((n_scanned, n_slots))
+                slots = np.empty(n_scanned, np.int64)
+                for e in range(n_scanned):
+                    node_sums[e] = sums[scanned[e]]
+                    slots[e] = hist_slot[scanned[e]]
+                _scan_nodes(hist_pool, slots, node_sums, pool, orders[:n_scanned], criterion,
+                            params, min_samples_leaf, min_weight_leaf, per_pair)
+                for e in range(n_scanned):
+                    best_threshold[0] = np.nan
+                    _best_of_scans(per_pair, e, n_pool, node_sums[e], criterion, params, rbuf,
+                                   best_gain, best_meta, best_left)
+                    record(scanned[e])
+        else:
+            for k in range(n_to_evaluate):
+                if splittable(to_evaluate[k]):
+                    evaluate(to_evaluate[k])
+        # Queue the nodes with a split: level by level (a queue), depth-first (a stack: right
+        # pushed first, so the left child is expanded first) or best-first. The others are
+        # leaves and let their histograms go.
+        for k in range(n_to_evaluate):
+            node = to_evaluate[n_to_evaluate - 1 - k] if not level_wise else to_evaluate[k]
+            if cand_gain[node] > -np.inf:
+                pending[n_pending] = node
+                n_pending += 1
+            elif hist_slot[node] >= 0:
+                free[n_free] = hist_slot[node]
+                n_free += 1
+                hist_slot[node] = -1
+        if n_pending == 0:
+            break
+
+        # The nodes split this step.
         if max_leaf_nodes > 0:
             if n_leaves >= max_leaf_nodes:
                 break
@@ -388,46 +529,20 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
             for k in range(1, n_pending):
                 if cand_gain[pending[k]] > cand_gain[pending[k_best]]:
                     k_best = k
-            node = pending[k_best]
+            batch[0] = pending[k_best]
             for k in range(k_best, n_pending - 1):
                 pending[k] = pending[k + 1]
+            n_batch = 1
+            n_pending -= 1
+        elif level_wise:
+            n_batch = n_pending
+            batch[:n_batch] = pending[:n_pending]
+            n_pending = 0
         else:
-            node = pending[n_pending - 1]
-        n_pending -= 1
-
-        f = cand_meta[node, 0]
-        # Children at max_depth are never split: they need no histogram and no data moved.
-        children_split = depth[node] + 1 < max_depth
-        if gather and not children_split and leaf_out.shape[0] > 0:
-            if parallel and end[node] - start[node] >= _PARALLEL_PARTITION_MIN_ROWS:
-                mid = _assign_leaves_parallel(rows, X_binned, start[node], end[node], f,
-                                              cand_meta[node, 1], cand_meta[node, 2] == 1,
-                                              n_nodes, n_nodes + 1, leaf_out)
-            else:
-                mid = _assign_leaves(rows, X_binned, start[node], end[node], f,
-                                     cand_meta[node, 1], cand_meta[node, 2] == 1, n_nodes,
-                                     n_nodes + 1, leaf_out)
-            assigned[node] = 2  # its children's rows: see below
-        elif gather or (node == 0 and lazy_root):
-            if parallel and end[node] - start[node] >= _PARALLEL_PARTITION_MIN_ROWS:
-                mid = _partition_rows_parallel(rows, X_binned, tmp_rows, flags, start[node],
-                                               end[node], f, cand_meta[node, 1],
-                                               cand_meta[node, 2] == 1)
-            else:
-                mid = _partition_rows(rows, X_binned, tmp_rows, start[node], end[node], f,
-                                      cand_meta[node, 1], cand_meta[node, 2] == 1)
-            if children_split and not gather:
-                _gather_rows(X_binned, stats, rows, X_node, stats_node)
-        else:
-            mid = _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start[node],
-                             end[node], f, cand_meta[node, 1], cand_meta[node, 2] == 1,
-                             not children_split)
-        feature[node] = f
-        split_bin[node] = cand_meta[node, 1]
-        drawn_threshold[node] = cand_threshold[node]
-        missing_left[node] = cand_meta[node, 2]
-        gain[node] = cand_gain[node]
-        if n_nodes + 2 > capacity:
+            batch[0] = pending[n_pending - 1]
+            n_batch = 1
+            n_pending -= 1
+        while n_nodes + 2 * n_batch > capacity:
             capacity *= 2
             start = _doubled(start, 0)
             end = _doubled(end, 0)
@@ -445,78 +560,126 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
             cand_threshold = _doubled(cand_threshold, np.nan)
             drawn_threshold = _doubled(drawn_threshold, np.nan)
             pending = _doubled(pending, 0)
+            batch = _doubled(batch, 0)
             assigned = _doubled(assigned, 0)
-        l_node = n_nodes
-        r_node = n_nodes + 1
-        n_nodes += 2
-        n_leaves += 1
-        left[node] = l_node
-        right[node] = r_node
-        if assigned[node] == 2:
-            assigned[node] = 0
-            assigned[l_node] = 1
-            assigned[r_node] = 1
-        start[l_node] = start[node]
-        end[l_node] = mid
-        start[r_node] = mid
-        end[r_node] = end[node]
-        depth[l_node] = depth[node] + 1
-        depth[r_node] = depth[node] + 1
-        sums[l_node, :] = cand_left[node]
-        for c in range(n_slots):
-            sums[r_node, c] = sums[node, c] - cand_left[node, c]
-        # Counts from the partition: exact (not a float difference), and countless
-        # histograms have none.
-        sums[l_node, 0] = end[l_node] - start[l_node]
-        sums[r_node, 0] = end[r_node] - start[r_node]
+            hist_slot = _doubled(hist_slot, -1)
 
-        l_hist = no_hist
-        r_hist = no_hist
-        parent_hist = hists[node]
-        n_l = mid - start[node]
-        n_r = end[node] - mid
-        reused = False
-        if (parent_hist.shape[0] > 0 and children_split
-                and (gather or max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS)):
-            if len(free_hists) > 1:
-                small_hist = free_hists.pop()
+        # Rows. Children at max_depth are never split: they need no histogram and no data
+        # moved (gather mode assigns their leaves instead). A step's nodes share their depth.
+        children_split = depth[batch[0]] + 1 < max_depth
+        mids = np.empty(n_batch, np.int64)
+        if gather:
+            bounds = np.empty((n_batch, 2), np.int64)
+            first_child = np.empty(n_batch, np.int64)
+            for e in range(n_batch):
+                bounds[e, 0] = start[batch[e]]
+                bounds[e, 1] = end[batch[e]]
+                first_child[e] = n_nodes + 2 * e
+            assign = not children_split and leaf_out.shape[0] > 0
+            splits = cand_meta[batch[:n_batch]]
+            if parallel:
+                _split_rows_parallel(rows, X_binned, tmp_rows, flags, bounds, splits, mids,
+                                     assign, first_child, leaf_out)
+            else:
+                _split_rows(rows, X_binned, tmp_rows, flags, bounds, splits, mids, assign,
+                            first_child, leaf_out)
+        else:
+            node = batch[0]
+            if node == 0 and lazy_root:
+                mids[0] = _partition_rows(rows, X_binned, tmp_rows, 0, n_rows,
+                                          cand_meta[0, 0], cand_meta[0, 1], cand_meta[0, 2] == 1)
+                if children_split:
+                    _gather_rows(X_binned, stats, rows, X_node, stats_node)
+            else:
+                mids[0] = _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats,
+                                     start[node], end[node], cand_meta[node, 0],
+                                     cand_meta[node, 1], cand_meta[node, 2] == 1,
+                                     not children_split)
+            assign = False
+
+        # Children, numbered in the step's order; each split's smaller child gets a histogram
+        # built and the larger one its parent's slot (parent - smaller) when they split on.
+        n_targets = 0
+        for e in range(n_batch):
+            node = batch[e]
+            n_l = mids[e] - start[node]
+            n_r = end[node] - mids[e]
+            if (hist_slot[node] >= 0 and children_split
+                    and (gather or max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS)):
+                n_targets += 1
+        hist_pool, free, n_free = _reserve_slots(hist_pool, free, n_free, n_targets)
+        target_bounds = np.empty((n_targets, 2), np.int64)
+        target_slots = np.empty(n_targets, np.int64)
+        target_parents = np.empty(n_targets, np.int64)
+        n_targets = 0
+        for e in range(n_batch):
+            node = batch[e]
+            mid = mids[e]
+            feature[node] = cand_meta[node, 0]
+            split_bin[node] = cand_meta[node, 1]
+            drawn_threshold[node] = cand_threshold[node]
+            missing_left[node] = cand_meta[node, 2]
+            gain[node] = cand_gain[node]
+            l_node = n_nodes
+            r_node = n_nodes + 1
+            n_nodes += 2
+            n_leaves += 1
+            left[node] = l_node
+            right[node] = r_node
+            if assign:
+                assigned[l_node] = 1
+                assigned[r_node] = 1
+            start[l_node] = start[node]
+            end[l_node] = mid
+            start[r_node] = mid
+            end[r_node] = end[node]
+            depth[l_node] = depth[node] + 1
+            depth[r_node] = depth[node] + 1
+            sums[l_node, :] = cand_left[node]
+            for c in range(n_slots):
+                sums[r_node, c] = sums[node, c] - cand_left[node, c]
+            # Counts from the partition: exact (not a float difference), and countless
+            # histograms have none.
+            sums[l_node, 0] = end[l_node] - start[l_node]
+            sums[r_node, 0] = end[r_node] - start[r_node]
+            parent_slot = hist_slot[node]
+            hist_slot[node] = -1
+            if parent_slot < 0:
+                continue
+            n_l = mid - start[node]
+            n_r = end[node] - mid
+            if not (children_split and (gather or max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS)):
+                free[n_free] = parent_slot
+                n_free += 1
+                continue
+            small, large = (l_node, r_node) if n_l <= n_r else (r_node, l_node)
+            n_free -= 1
+            hist_slot[small] = free[n_free]
+            hist_slot[large] = parent_slot
+            target_bounds[n_targets, 0] = start[small]
+            target_bounds[n_targets, 1] = end[small]
+            target_slots[n_targets] = hist_slot[small]
+            target_parents[n_targets] = parent_slot
+            n_targets += 1
+        # Histograms: the smaller children's built, the larger ones' by subtraction.
+        if gather:
+            scratch = _fitted_scratch(scratch, _scratch_blocks(target_bounds), n_pool,
+                                      hist_slots)
+            _build_histograms_rows(X_binned, stats, rows, pool, target_bounds, target_slots,
+                                   target_parents, hist_pool, scratch, parallel, n_workers)
+        else:
+            for t in range(n_targets):
+                small_hist = hist_pool[target_slots[t]]
                 small_hist[:] = 0.0
-            else:
-                small_hist = np.zeros_like(parent_hist)
-            reused = True
-            small, small_end = (l_node, mid) if n_l <= n_r else (r_node, end[node])
-            if gather:
-                _build_histogram_rows(X_binned, stats, rows[start[small]:small_end], pool,
-                                      small_hist, parallel, scratch)
-            else:
-                _build_histogram(X_node, stats_node, start[small], small_end, pool, small_hist,
-                                 parallel)
-            # The larger child's histogram = parent - smaller, in the parent's buffer.
-            _subtract_histograms(parent_hist, small_hist, parent_hist)
-            l_hist, r_hist = ((small_hist, parent_hist) if small == l_node
-                              else (parent_hist, small_hist))
-        hists[node] = no_hist
-        if parent_hist.shape[0] > 0 and not reused:
-            free_hists.append(parent_hist)
-        hists.append(l_hist)
-        hists.append(r_hist)
-        evaluate(l_node, l_hist)
-        evaluate(r_node, r_hist)
-        # Right pushed first so the left child is expanded first (depth-first order).
-        if cand_gain[r_node] > -np.inf:
-            pending[n_pending] = r_node
-            n_pending += 1
-        else:
-            if r_hist.shape[0] > 0:
-                free_hists.append(r_hist)
-            hists[r_node] = no_hist
-        if cand_gain[l_node] > -np.inf:
-            pending[n_pending] = l_node
-            n_pending += 1
-        else:
-            if l_hist.shape[0] > 0:
-                free_hists.append(l_hist)
-            hists[l_node] = no_hist
+                _build_histogram(X_node, stats_node, target_bounds[t, 0], target_bounds[t, 1],
+                                 pool, small_hist, parallel)
+                parent_hist = hist_pool[target_parents[t]]
+                _subtract_histograms(parent_hist, small_hist, parent_hist)
+        n_to_evaluate = 2 * n_batch
+        if to_evaluate.shape[0] < n_to_evaluate:
+            to_evaluate = np.empty(batch.shape[0] * 2, np.int64)
+        for k in range(n_to_evaluate):
+            to_evaluate[k] = n_nodes - n_to_evaluate + k
 
     if leaf_out.shape[0] > 0:
         # The other leaves: their rows are contiguous in rows.
@@ -527,21 +690,25 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     return (feature[:n_nodes].copy(), split_bin[:n_nodes].copy(),
             drawn_threshold[:n_nodes].copy(), missing_left[:n_nodes].copy(),
             left[:n_nodes].copy(), right[:n_nodes].copy(), sums[:n_nodes].copy(),
-            gain[:n_nodes].copy(), depth[:n_nodes].copy(), scratch)
+            gain[:n_nodes].copy(), depth[:n_nodes].copy(), hist_pool, scratch, per_pair)
 
 
 class GrowBuffers:
-    """The n-row arrays grow_tree needs, kept by a fit that grows one tree at a time (boosting)
-    and handed to every grow_tree call: fresh arrays of n rows per tree are fresh mappings,
-    whose page faults cost more than the work on them (~0.5 ms per MB on our machine).
-    grow_tree's leaf output is `leaf`, overwritten by the next tree."""
+    """The n-row arrays grow_tree needs and the node histograms (hist_pool), the histogram
+    kernels' block scratch and the split scans' per_pair buffers, kept by a fit that grows one
+    tree at a time (boosting) and handed to every grow_tree call: fresh arrays of n rows or a
+    few MB per tree are fresh mappings, whose page faults cost more than the work on them
+    (~0.5 ms per MB on our machine). grow_tree's leaf output is `leaf`, overwritten by the next
+    tree."""
 
     def __init__(self, n_samples):
         self.rows = np.empty(n_samples, INDEX_DTYPE)
         self.tmp_rows = np.empty(n_samples, INDEX_DTYPE)
         self.flags = np.empty(n_samples, np.uint8)
         self.leaf = np.empty(n_samples, np.int32)
+        self.hist_pool = np.empty((0, 0, 0, 0))
         self.scratch = np.empty((0, 0, 0, 0))
+        self.per_pair = scan_buffers(0, 1)
 
 
 def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_depth=None,
@@ -594,15 +761,19 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
         np.asarray(len(pool) if max_features is None else max_features, dtype=np.int64),
         (level_masks.shape[0],)).copy()
     (feature, split_bin, drawn, missing_left, left, right, sums, gain, depth,
-     buffers.scratch) = _grow(
+     buffers.hist_pool, buffers.scratch, per_pair) = _grow(
         X_binned, np.ascontiguousarray(stats, dtype=np.float64), rows, pool, level_masks,
         level_max_features, bin_mapper.representatives_, bin_mapper.edges_, criterion,
         np.asarray(params, dtype=np.float64),
         np.iinfo(np.int64).max if max_depth is None else int(max_depth),
         int(min_samples_split), int(min_samples_leaf), float(min_weight_leaf), float(min_gain),
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), splitter == "random",
-        new_rng_state(seed), bool(parallel), bool(gather), buffers.tmp_rows, buffers.flags,
-        buffers.scratch, buffers.leaf if return_leaves else np.empty(0, np.int32))
+        new_rng_state(seed), bool(parallel), numba.get_num_threads() if parallel else 1,
+        bool(gather), buffers.tmp_rows, buffers.flags, buffers.hist_pool, buffers.scratch,
+        buffers.per_pair if buffers.per_pair[3].shape[1] == stats.shape[1] + 1
+        else scan_buffers(0, stats.shape[1] + 1),
+        buffers.leaf if return_leaves else np.empty(0, np.int32))
+    buffers.per_pair = per_pair
     # Bin b -> its upper edge; MISSING_BIN (every non-missing value left) -> +inf. edges_ is
     # padded with +inf, so a clipped index past a feature's last edge reads +inf too.
     is_split = left != TREE_LEAF

@@ -126,8 +126,8 @@ def _build_histogram(X_node, stats_node, start, end, features, hist, parallel=Fa
 
 # Blocks of the row-gather kernel: a node of n rows is cut into ceil(n / block) blocks of
 # block = max(_ROW_BLOCK, ceil(n / _MAX_BLOCKS)) rows, a function of n alone, so the sums and
-# their order do not depend on the thread count. Each block sums into its own histogram; one
-# merge adds them in block order. 8192 rows x 28 features take ~0.3 ms, 20x their merge; at most
+# their order do not depend on the thread count. The first block sums into the node's
+# histogram, each other one into its own scratch histogram; a merge adds those in block order. 8192 rows x 28 features take ~0.3 ms, 20x their merge; at most
 # 16 blocks bound the scratch (16 x 114 KB at 28 features) and make every node one parallel
 # region (waves of 4 blocks, each with its own merge, cost 6 of 23 ms at the 400k-row root).
 _ROW_BLOCK = 8192
@@ -136,9 +136,10 @@ _MAX_BLOCKS = 16
 
 @njit(cache=True, nogil=True, inline="always")
 def _row_blocks(n_rows):
-    """(rows per block, number of blocks) of a gather over n_rows rows."""
+    """(rows per block, number of blocks) of a gather over n_rows rows (one block at least,
+    which zeroes the histogram of an empty node)."""
     block = max(_ROW_BLOCK, (n_rows + _MAX_BLOCKS - 1) // _MAX_BLOCKS)
-    return block, (n_rows + block - 1) // block
+    return block, max(1, (n_rows + block - 1) // block)
 
 
 def _make_build_histogram_rows(n_channels, parallel, counted=True):
@@ -147,8 +148,9 @@ def _make_build_histogram_rows(n_channels, parallel, counted=True):
     features, where a feature-outer pass would stream the node's scattered rows once per
     feature (measured 2x faster at 400k x 28, whose binned matrix outgrows the L2 cache).
     Nodes of more than _ROW_BLOCK rows are summed in blocks (_row_blocks) into private
-    histograms, merged in block order (parallel: the blocks over Numba's threads); the serial
-    twin does the same, so the sums do not depend on the thread count. The rows
+    histograms, merged in block order; the blocks of all the nodes of a call (a level) are
+    dealt to the threads largest first, each to the least loaded thread. The serial twin runs
+    the same blocks, so the sums do not depend on the thread count. The rows
     PREFETCH_AHEAD ahead are prefetched (rows of deep nodes are scattered).
     counted=False: no count slot, the histogram is (F, 256, C) (see _grower's countless mode);
     the (g, h) pair is then one 16-byte add per (row, feature), 1.4-1.8x faster than with the
@@ -193,32 +195,77 @@ def _make_build_histogram_rows(n_channels, parallel, counted=True):
                     for c in range(n):
                         hist[j, b, offset + c] += stats[r, c]
 
-    # The serial twin runs the same blocks and merge with range for prange: the same sums in
+    # The serial twin runs the same blocks and merges with range for prange: the same sums in
     # the same order, so a fit is bit-identical for any n_jobs.
     @njit(cache=True, nogil=True, parallel=parallel)
-    def build_blocks(X_binned, stats, rows, features, scratch, block, n_blocks):
-        n_rows = rows.shape[0]
-        for k in prange(n_blocks):
-            lo = k * block
-            scratch[k] = 0.0
-            accumulate(X_binned, stats, rows, lo, min(n_rows, lo + block), features, scratch[k])
-
-    @njit(cache=True, nogil=True, parallel=parallel)
-    def merge(scratch, n_blocks, hist):
-        for j in prange(hist.shape[0]):
+    def build(X_binned, stats, rows, features, bounds, slots, parents, hist_pool, scratch,
+              n_workers):
+        n_targets = bounds.shape[0]
+        n_features = features.shape[0]
+        n_tasks = 0
+        for t in range(n_targets):
+            n_tasks += _row_blocks(bounds[t, 1] - bounds[t, 0])[1]
+        task_target = np.empty(n_tasks, np.int64)
+        task_block = np.empty(n_tasks, np.int64)
+        task_rows = np.empty(n_tasks, np.int64)
+        first_extra = np.empty(n_targets, np.int64)
+        n_tasks = 0
+        n_extra = 0
+        for t in range(n_targets):
+            n_rows = bounds[t, 1] - bounds[t, 0]
+            block, n_blocks = _row_blocks(n_rows)
+            first_extra[t] = n_extra - 1  # block k >= 1 sums into scratch[first_extra + k]
+            n_extra += n_blocks - 1
             for k in range(n_blocks):
-                for b in range(hist.shape[1]):
-                    for c in range(hist.shape[2]):
-                        hist[j, b, c] += scratch[k, j, b, c]
-
-    @njit(cache=True, nogil=True)
-    def build(X_binned, stats, rows, features, hist, scratch):
-        block, n_blocks = _row_blocks(rows.shape[0])
-        if n_blocks <= 1:
-            accumulate(X_binned, stats, rows, 0, rows.shape[0], features, hist)
-            return
-        build_blocks(X_binned, stats, rows, features, scratch, block, n_blocks)
-        merge(scratch, n_blocks, hist)
+                task_target[n_tasks] = t
+                task_block[n_tasks] = k
+                task_rows[n_tasks] = min(block, n_rows - k * block)
+                n_tasks += 1
+        # Largest block first to the least loaded worker; the workers' lists in that order.
+        by_size = np.argsort(-task_rows, kind="mergesort")
+        load = np.zeros(n_workers, np.int64)
+        worker_of = np.empty(n_tasks, np.int64)
+        for q in range(n_tasks):
+            w = np.argmin(load)
+            worker_of[by_size[q]] = w
+            load[w] += task_rows[by_size[q]]
+        worker_ptr = np.zeros(n_workers + 1, np.int64)
+        for q in range(n_tasks):
+            worker_ptr[worker_of[q] + 1] += 1
+        worker_ptr = np.cumsum(worker_ptr)
+        worker_tasks = np.empty(n_tasks, np.int64)
+        filled = worker_ptr[:-1].copy()
+        for q in range(n_tasks):
+            task = by_size[q]
+            worker_tasks[filled[worker_of[task]]] = task
+            filled[worker_of[task]] += 1
+        for w in prange(n_workers):
+            for q in range(worker_ptr[w], worker_ptr[w + 1]):
+                task = worker_tasks[q]
+                t = task_target[task]
+                k = task_block[task]
+                block = _row_blocks(bounds[t, 1] - bounds[t, 0])[0]
+                lo = bounds[t, 0] + k * block
+                dst = hist_pool[slots[t]] if k == 0 else scratch[first_extra[t] + k]
+                dst[:] = 0.0
+                accumulate(X_binned, stats, rows, lo, lo + task_rows[task], features, dst)
+        # Each target's blocks added in block order, then (subtraction) its sibling's histogram
+        # = the parent's minus it, written in the parent's slot.
+        for p in prange(n_targets * n_features):
+            t = p // n_features
+            j = p % n_features
+            hist = hist_pool[slots[t], j]
+            n_blocks = _row_blocks(bounds[t, 1] - bounds[t, 0])[1]
+            for k in range(1, n_blocks):
+                block_hist = scratch[first_extra[t] + k, j]
+                for b in range(hist.shape[0]):
+                    for c in range(hist.shape[1]):
+                        hist[b, c] += block_hist[b, c]
+            if parents[t] >= 0:
+                parent = hist_pool[parents[t], j]
+                for b in range(hist.shape[0]):
+                    for c in range(hist.shape[1]):
+                        parent[b, c] -= hist[b, c]
 
     return build
 
@@ -235,41 +282,53 @@ _ROWS_GH_PAR = _make_build_histogram_rows(2, True, counted=False)
 
 
 @njit(cache=True, nogil=True)
-def _histogram_scratch(n_rows, n_features, n_slots):
-    """Scratch for _build_histogram_rows over at most n_rows rows: one histogram per block
-    (empty when a single block will do). Allocate once per tree: a fresh 1.8 MB buffer per
-    node is a fresh mapping, page-faulted in each time."""
-    n_blocks = _row_blocks(n_rows)[1]
-    return np.empty((0 if n_blocks <= 1 else n_blocks, n_features, N_HIST_BINS, n_slots))
+def _scratch_blocks(bounds):
+    """How many scratch histograms _build_histograms_rows needs for these targets."""
+    n = 0
+    for t in range(bounds.shape[0]):
+        n += _row_blocks(bounds[t, 1] - bounds[t, 0])[1] - 1
+    return n
 
 
 @njit(cache=True, nogil=True)
-def _build_histogram_rows(X_binned, stats, rows, features, hist, parallel, scratch):
-    """Histograms of `features` over X_binned[rows] (hist (in/out) as _build_histogram's; it
-    receives sums, so it may already hold some). scratch: from _histogram_scratch (out).
-    A hist with as many slots as stats has channels (no count slot) is a countless one, for
-    (g, h) pairs only."""
+def _build_histograms_rows(X_binned, stats, rows, features, bounds, slots, parents, hist_pool,
+                           scratch, parallel, n_workers):
+    """Histograms of `features` over X_binned[rows[lo:hi]] for several nodes at once (a level
+    of a depthwise tree: one parallel region for all, not one per node, so that nodes of a few
+    thousand rows keep every thread busy).
+
+    bounds  (n_targets, 2) int64: each target's rows rows[lo:hi]
+    slots   (n_targets,) int64: the hist_pool slot each target's histogram is written to
+    parents (n_targets,) int64: a slot from which each target's histogram is subtracted (the
+            sibling by subtraction), or -1
+    hist_pool (n_slots, n_hist_features, 256, n_hist_slots) float64 (in/out)
+    scratch (>= _scratch_blocks(bounds), n_hist_features, 256, n_hist_slots) float64 (out)
+    n_workers: the threads the blocks are spread over (parallel); any count gives the same sums.
+    A pool with as many slots as stats has channels (no count slot) holds countless histograms,
+    for (g, h) pairs only.
+    """
     n_channels = stats.shape[1]
-    if hist.shape[2] == n_channels:
+    args = (X_binned, stats, rows, features, bounds, slots, parents, hist_pool, scratch)
+    if hist_pool.shape[3] == n_channels:
         if n_channels != 2:
             raise ValueError("countless histograms hold (g, h) pairs only")
         if parallel:
-            _ROWS_GH_PAR(X_binned, stats, rows, features, hist, scratch)
+            _ROWS_GH_PAR(*args, n_workers)
         else:
-            _ROWS_GH(X_binned, stats, rows, features, hist, scratch)
+            _ROWS_GH(*args, 1)
     elif parallel:
         if n_channels == 2:
-            _ROWS_C2_PAR(X_binned, stats, rows, features, hist, scratch)
+            _ROWS_C2_PAR(*args, n_workers)
         elif n_channels == 3:
-            _ROWS_C3_PAR(X_binned, stats, rows, features, hist, scratch)
+            _ROWS_C3_PAR(*args, n_workers)
         else:
-            _ROWS_ANY_PAR(X_binned, stats, rows, features, hist, scratch)
+            _ROWS_ANY_PAR(*args, n_workers)
     elif n_channels == 2:
-        _ROWS_C2(X_binned, stats, rows, features, hist, scratch)
+        _ROWS_C2(*args, 1)
     elif n_channels == 3:
-        _ROWS_C3(X_binned, stats, rows, features, hist, scratch)
+        _ROWS_C3(*args, 1)
     else:
-        _ROWS_ANY(X_binned, stats, rows, features, hist, scratch)
+        _ROWS_ANY(*args, 1)
 
 
 def _build_histogram_naive(X_binned, stats, rows, features):

@@ -184,8 +184,12 @@ def _make_scan_scalar(criterion, counted=True):
     the engine's hottest loop, 6-7x faster than through the sums arrays (gini: 45 -> 6 ns per
     bin; second order: 348 -> 52 us per node). Same candidates, same order, same scores as
     _scan_body, so the same winner. counted=False: for countless (g, h) histograms (second
-    order; see _present_bins and _record_best)."""
+    order; see _present_bins and _record_best).
+    Ties: the first candidate of the feature wins within a feature; across features, the
+    first one visited, except for the second-order criterion, where the lower feature index
+    wins (xgboost's rule), so a booster's split does not depend on the visiting order."""
     offset = 1 if counted else 0
+    lower_feature_wins = criterion == CRITERION_SECOND_ORDER
 
     @njit(cache=True, nogil=True)
     def _scan(hist_f, codes, n_present, has_missing, node_sums, params, min_samples_leaf,
@@ -198,6 +202,8 @@ def _make_scan_scalar(criterion, counted=True):
         best_score = best_gain[0]
         best_idx = -1
         best_dir = 0
+        # An equal score takes the lead from a higher-index feature's best (first one only).
+        take_tie = lower_feature_wins and best_score > -np.inf and feature < best_meta[0]
         n_left = 0.0
         a_left = 0.0
         b_left = 0.0
@@ -214,7 +220,7 @@ def _make_scan_scalar(criterion, counted=True):
             score = _candidate_score(n_left, a_left, b_left, n_all, a_all, b_all,
                                      min_samples_leaf, min_weight_leaf, criterion, params, plain,
                                      counted)
-            if score > best_score:
+            if score > best_score or (take_tie and best_idx < 0 and score == best_score):
                 best_score = score
                 best_idx = idx
                 best_dir = 0
@@ -223,7 +229,7 @@ def _make_scan_scalar(criterion, counted=True):
                 score = _candidate_score(n_left + n_miss, a_left + a_miss, b_left + b_miss,
                                          n_all, a_all, b_all, min_samples_leaf, min_weight_leaf,
                                          criterion, params, plain, counted)
-                if score > best_score:
+                if score > best_score or (take_tie and best_idx < 0 and score == best_score):
                     best_score = score
                     best_idx = idx
                     best_dir = 1
@@ -318,33 +324,66 @@ def _draw_feature(rng_state, pool_order, i):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _scan_features_parallel(node_hist, pool, pool_order, node_sums, criterion, params,
-                            min_samples_leaf, min_weight_leaf, per_feature):
-    """The exhaustive scan of every pool feature of a full histogram, over Numba's threads;
-    the idx-th visited feature (pool[pool_order[idx]]) leaves its own best in row idx of
-    per_feature's gains, metas and lefts (gain -inf, feature -1: none); see _find_best_split."""
-    codes, gains, metas, lefts, cums, lbufs, rbufs = per_feature
-    counted = node_hist.shape[2] == node_sums.shape[0]
-    for idx in prange(pool.shape[0]):
-        pos = pool_order[idx]
-        hist_f = node_hist[pos]
-        gains[idx] = -np.inf
-        metas[idx, 0] = -1
-        n_present, has_missing = _present_bins(hist_f, codes[idx], -1, codes[idx], counted)
+def _scan_nodes(hist_pool, slots, node_sums, pool, orders, criterion, params, min_samples_leaf,
+                min_weight_leaf, per_pair):
+    """The exhaustive scan of every pool feature of several nodes' full histograms (the children
+    of one step of the grower, a level of a depthwise tree) in one loop over (node, feature)
+    pairs over Numba's threads: feature idx visited idx-th by node e, pool[orders[e, idx]] of
+    the histogram hist_pool[slots[e]], leaves its own best in row e * len(pool) + idx of
+    per_pair's gains, metas and lefts (gain -inf, feature -1: none). _best_of_scans then takes
+    each node's first best in its visiting order: the split the serial loop of
+    _find_best_split finds with the same draws."""
+    codes, gains, metas, lefts, cums, lbufs, rbufs = per_pair
+    n_pool = pool.shape[0]
+    counted = hist_pool.shape[3] == node_sums.shape[1]
+    for p in prange(slots.shape[0] * n_pool):
+        e = p // n_pool
+        pos = orders[e, p % n_pool]
+        hist_f = hist_pool[slots[e], pos]
+        gains[p] = -np.inf
+        metas[p, 0] = -1
+        n_present, has_missing = _present_bins(hist_f, codes[p], -1, codes[p], counted)
         if n_present + (1 if has_missing else 0) > 1:
-            _scan_feature(hist_f, codes[idx], n_present, has_missing, node_sums, criterion,
-                          params, min_samples_leaf, min_weight_leaf, pool[pos], cums[idx],
-                          lbufs[idx], rbufs[idx], gains[idx:idx + 1], metas[idx], lefts[idx])
+            _scan_feature(hist_f, codes[p], n_present, has_missing, node_sums[e], criterion,
+                          params, min_samples_leaf, min_weight_leaf, pool[pos], cums[p],
+                          lbufs[p], rbufs[p], gains[p:p + 1], metas[p], lefts[p])
 
 
 @njit(cache=True, nogil=True)
-def feature_scan_buffers(n_pool, n_slots):
-    """per_feature buffers of _find_best_split's threaded scan for a pool of n_pool features
-    (n_pool = 0: none, the serial scan)."""
-    return (np.empty((n_pool, N_HIST_BINS), np.int32), np.empty(n_pool),
-            np.empty((n_pool, 3), np.int64), np.empty((n_pool, n_slots)),
-            np.empty((n_pool, n_slots)), np.empty((n_pool, n_slots)),
-            np.empty((n_pool, n_slots)))
+def scan_buffers(n_pairs, n_slots):
+    """per_pair buffers of _scan_nodes for n_pairs (node, feature) pairs."""
+    return (np.empty((n_pairs, N_HIST_BINS), np.int32), np.empty(n_pairs),
+            np.empty((n_pairs, 3), np.int64), np.empty((n_pairs, n_slots)),
+            np.empty((n_pairs, n_slots)), np.empty((n_pairs, n_slots)),
+            np.empty((n_pairs, n_slots)))
+
+
+@njit(cache=True, nogil=True)
+def _best_of_scans(per_pair, e, n_pool, node_sums, criterion, params, right, best_gain,
+                   best_meta, best_left):
+    """Node e's split from _scan_nodes' per-pair results: the first feature in its visiting
+    order with the largest score, the lowest feature index for the second-order criterion
+    (best_* out, as _find_best_split's)."""
+    gains, metas, lefts = per_pair[1], per_pair[2], per_pair[3]
+    best_gain[0] = -np.inf
+    best_meta[0] = -1
+    lower_feature_wins = criterion == CRITERION_SECOND_ORDER  # as _make_scan_scalar's scans
+    for p in range(e * n_pool, (e + 1) * n_pool):
+        if gains[p] > best_gain[0] or (lower_feature_wins and gains[p] == best_gain[0] > -np.inf
+                                       and metas[p, 0] < best_meta[0]):
+            best_gain[0] = gains[p]
+            best_meta[:] = metas[p]
+            best_left[:] = lefts[p]
+    _finish_best(node_sums, criterion, params, right, best_gain, best_meta, best_left)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _finish_best(node_sums, criterion, params, right, best_gain, best_meta, best_left):
+    """The best candidate's score turned into its gain (right: scratch)."""
+    if best_meta[0] >= 0:
+        for c in range(best_left.shape[0]):
+            right[c] = node_sums[c] - best_left[c]
+        best_gain[0] = _split_gain(best_left, right, node_sums, criterion, params)
 
 
 @njit(cache=True, nogil=True)
@@ -352,7 +391,7 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
                      pool_order, max_features, representatives, edges, criterion, params,
                      min_samples_leaf, min_weight_leaf, random_splits, rng_state, scratch_hist,
                      touched, codes, cum, left, right, best_gain, best_meta, best_left,
-                     best_threshold, per_feature):
+                     best_threshold):
     """Best split of the node whose rows are start:end of the node-ordered X_node / stats_node
     (see _histogram.py) over features drawn from `pool`.
 
@@ -365,10 +404,6 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
                colsample_bylevel): skipped without counting as visited
     Features are drawn without replacement until max_features were visited and at least one of
     them is not constant in the node (scikit-learn's rule). best_* (out), see module doc.
-    per_feature: feature_scan_buffers(len(pool), 1 + C) to scan the features over Numba's
-    threads when every pool feature is visited (a full histogram, max_features >= len(pool),
-    all allowed, exhaustive splits): the same draws, then the visited order's first best
-    feature, so the same split as the serial loop (per_feature of 0 rows: serial).
     """
     best_gain[0] = -np.inf
     best_meta[0] = -1
@@ -377,26 +412,9 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
     for i in range(n_pool):
         pool_order[i] = i
     use_full = node_hist.shape[0] > 0
-    every_feature = (use_full and not random_splits and max_features >= n_pool
-                     and per_feature[0].shape[0] == n_pool)
-    for k in range(n_pool):
-        every_feature = every_feature and allowed[k] == 1
-    if every_feature:
-        # The serial loop's draws (it visits all n_pool features), then the scans in threads;
-        # the first feature in visiting order with the largest score wins, as serially.
-        for i in range(n_pool):
-            _draw_feature(rng_state, pool_order, i)
-        _scan_features_parallel(node_hist, pool, pool_order, node_sums, criterion, params,
-                                min_samples_leaf, min_weight_leaf, per_feature)
-        gains, metas, lefts = per_feature[1], per_feature[2], per_feature[3]
-        for idx in range(n_pool):
-            if gains[idx] > best_gain[0]:
-                best_gain[0] = gains[idx]
-                best_meta[:] = metas[idx]
-                best_left[:] = lefts[idx]
     n_visited = 0
     n_nonconstant = 0
-    i = n_pool if every_feature else 0
+    i = 0
     while i < n_pool and (n_visited < max_features or n_nonconstant == 0):
         pos = _draw_feature(rng_state, pool_order, i)
         i += 1
@@ -428,10 +446,7 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
                               best_gain, best_meta, best_left)
         if not use_full:
             _clear_touched(hist_f, touched, n_touched)
-    if best_meta[0] >= 0:
-        for c in range(best_left.shape[0]):
-            right[c] = node_sums[c] - best_left[c]
-        best_gain[0] = _split_gain(best_left, right, node_sums, criterion, params)
+    _finish_best(node_sums, criterion, params, right, best_gain, best_meta, best_left)
 
 
 def _find_best_split_naive(X_binned, stats, rows, features, criterion, params, min_samples_leaf,

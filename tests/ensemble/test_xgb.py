@@ -2,6 +2,8 @@
 
 import json
 import pickle
+from functools import partial
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -31,6 +33,7 @@ from skext.ensemble._objectives import (
     SquaredError,
     Tweedie,
 )
+from skext.tree._binning import BinMapper
 
 try:
     import xgboost
@@ -452,6 +455,20 @@ def test_results_do_not_depend_on_n_jobs():
         a, b = (XGBClassifier(n_estimators=8, max_depth=5, random_state=0, n_jobs=n_jobs, **kw)
                 .fit(X, y).predict_proba(X) for n_jobs in (1, 2))
         np.testing.assert_array_equal(a, b)
+
+
+def test_default_random_state_is_seed_0_as_in_xgboost():
+    """random_state=None is xgboost's default seed 0: repeated fits (subsampling, and binning
+    on a subsample of the rows) give the same model, the one random_state=0 gives."""
+    X, y = make_classification(n_samples=600, n_features=6, random_state=0)
+    kw = dict(n_estimators=5, subsample=0.6, colsample_bynode=0.5)
+    with patch("skext.ensemble._xgb.BinMapper", partial(BinMapper, subsample=300)):
+        a, b, c = (XGBClassifier(**kw, **seed).fit(X, y).predict_proba(X)
+                   for seed in ({}, {}, {"random_state": 0}))
+        d = XGBClassifier(**kw, random_state=1).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, c)
+    assert not np.array_equal(a, d)
 
 
 def test_subsampling_is_reproducible_and_scale_pos_weight_shifts_probabilities():

@@ -9,7 +9,8 @@ from skext.tree._grower import (
     _PARTITION_BLOCK,
     GrowBuffers,
     _partition_rows,
-    _partition_rows_parallel,
+    _split_rows,
+    _split_rows_parallel,
     grow_tree,
 )
 from skext.tree._histogram import _ROW_BLOCK
@@ -24,6 +25,34 @@ def data():
     y = (X[:, 0] + X[:, 1] ** 2 + 0.3 * rng.normal(size=600) > 0.5).astype(int)
     mapper = BinMapper().fit(X)
     return X, y, mapper, mapper.transform(X), classification_stats(y, 2, np.ones(600))
+
+
+def _preorder(tree):
+    """The tree's node ids in depth-first preorder (scikit-learn's numbering)."""
+    order, stack = [], [0]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        if tree.children_left[node] != -1:
+            stack += [tree.children_right[node], tree.children_left[node]]
+    return np.array(order)
+
+
+def _assert_same_tree(a, b, leaves_a=None, leaves_b=None):
+    """The same tree, bit for bit, whatever the order its nodes were numbered in (gather mode
+    grows depthwise trees level by level); leaves_*: each sample's leaf in either numbering."""
+    order_a, order_b = _preorder(a), _preorder(b)
+    assert len(order_a) == a.node_count and len(order_b) == b.node_count
+    np.testing.assert_array_equal(a.nodes[["threshold", "feature"]][order_a],
+                                  b.nodes[["threshold", "feature"]][order_b])
+    np.testing.assert_array_equal(a.children_left[order_a] == -1, b.children_left[order_b] == -1)
+    np.testing.assert_array_equal(a.value[order_a], b.value[order_b])
+    np.testing.assert_array_equal(a.n_node_samples[order_a], b.n_node_samples[order_b])
+    if leaves_a is not None:
+        rank_a, rank_b = np.argsort(order_a), np.argsort(order_b)
+        np.testing.assert_array_equal(leaves_a == -1, leaves_b == -1)
+        np.testing.assert_array_equal(rank_a[leaves_a[leaves_a >= 0]],
+                                      rank_b[leaves_b[leaves_b >= 0]])
 
 
 def _grow(data, **kwargs):
@@ -107,11 +136,15 @@ def test_every_split_is_the_best_of_its_node(data):
         assert np.isclose(tree.gain[node], best[0], rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"max_features": 2, "seed": 5},
-                                    {"max_leaf_nodes": 9}, {"min_samples_leaf": 7}])
+@pytest.mark.parametrize("kwargs", [{"max_depth": 4}, {"max_leaf_nodes": 9},
+                                    {"max_leaf_nodes": 9, "max_features": 2, "seed": 5},
+                                    {"max_leaf_nodes": 40, "min_samples_leaf": 7}])
 def test_gather_mode_grows_the_same_tree(data, kwargs):
     """Reading rows through their ids (boosting's mode) instead of node-ordered copies sums the
-    same rows in the same order: the same tree, bit for bit, NaN included."""
+    same rows in the same order: the same tree, bit for bit, NaN included, numbered level by
+    level when depthwise. A level-wise tree draws its nodes' feature orders in another order
+    (the draws break ties between features), so deep trees of ties and feature sampling are
+    compared best-first only."""
     X, y, _, _, stats = data
     X = X.copy()
     X[np.random.default_rng(1).random(X.shape) < 0.1] = np.nan
@@ -119,9 +152,24 @@ def test_gather_mode_grows_the_same_tree(data, kwargs):
     X_binned = mapper.transform(X)
     rows = np.arange(0, len(X), 2)
     trees = [grow_tree(X_binned, stats, rows, mapper, criterion=CRITERION_GINI, gather=gather,
-                       **kwargs) for gather in (False, True)]
-    np.testing.assert_array_equal(trees[0].nodes, trees[1].nodes)
-    np.testing.assert_array_equal(trees[0].value, trees[1].value)
+                       return_leaves=True, **kwargs) for gather in (False, True)]
+    _assert_same_tree(trees[0][0], trees[1][0], trees[0][1], trees[1][1])
+
+
+@pytest.mark.parametrize("kwargs", [{"max_depth": 5}, {"max_leaf_nodes": 9}])
+def test_gather_mode_draws_do_not_depend_on_threads(data, kwargs):
+    """Gather mode with a feature draw per node (colsample_bynode): the same seed grows the
+    same tree serial or over threads (the threads scan a level's nodes together, after the
+    serial grower's draws), and another seed another tree."""
+    X, y, mapper, X_binned, stats = data
+    rows = np.arange(len(X))
+    grown = [grow_tree(X_binned, stats, rows, mapper, criterion=CRITERION_GINI, gather=True,
+                       max_features=3, seed=seed, parallel=parallel, return_leaves=True,
+                       **kwargs)
+             for seed, parallel in [(4, False), (4, True), (5, True)]]
+    np.testing.assert_array_equal(grown[0][0].nodes, grown[1][0].nodes)
+    np.testing.assert_array_equal(grown[0][1], grown[1][1])
+    assert not np.array_equal(grown[0][0].feature, grown[2][0].feature)
 
 
 def test_same_seed_same_tree(data):
@@ -142,35 +190,53 @@ def test_random_splitter_thresholds_inside_node_range(data):
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-@pytest.mark.parametrize("missing_left", [False, True])
-def test_parallel_partition_equals_serial(n_jobs, missing_left):
-    """The threaded partition of large nodes gives the serial stable partition: the same row
-    order on both sides, for any thread count, with the missing bin sent to its side."""
+@pytest.mark.parametrize("assign", [False, True])
+def test_split_rows_of_several_nodes(n_jobs, assign):
+    """One call splits several nodes (a level; one larger than a partition block, one below,
+    one of one row) as the serial stable partition of each would: the same row order on both
+    sides, for any thread count, the missing bin sent to its side; rows outside the nodes
+    untouched. With assign, each row's leaf is written and no row moves."""
     rng = np.random.default_rng(0)
     n = 3 * _PARTITION_BLOCK + 123
-    X_binned = rng.integers(0, MISSING_BIN + 1, (n, 2)).astype(np.uint8)
+    X_binned = rng.integers(0, MISSING_BIN + 1, (n, 3)).astype(np.uint8)
     rows = rng.permutation(n).astype(np.int32)
-    start, end = 5, n - 7
-    serial, threaded = rows.copy(), rows.copy()
-    mid = _partition_rows(serial, X_binned, np.empty(n, np.int32), start, end, 1, 100,
-                          missing_left)
+    bounds = np.array([[5, 2 * _PARTITION_BLOCK + 9], [2 * _PARTITION_BLOCK + 9, n - 8],
+                       [n - 8, n - 7]])
+    splits = np.array([[1, 100, 0], [2, 30, 1], [0, 200, 1]])
+    first_child = np.array([1, 3, 5])
+    expected, expected_mids = rows.copy(), []
+    for (lo, hi), (f, b, m) in zip(bounds, splits):
+        expected_mids.append(_partition_rows(expected, X_binned, np.empty(n, np.int32), lo, hi,
+                                             f, b, m == 1))
+    threaded, mids, leaves = rows.copy(), np.empty(3, np.int64), np.full(n, -1, np.int32)
     with numba_threads(n_jobs):
-        assert _partition_rows_parallel(threaded, X_binned, np.empty(n, np.int32),
-                                        np.empty(n, np.uint8), start, end, 1, 100,
-                                        missing_left) == mid
-    np.testing.assert_array_equal(threaded, serial)
-    codes = X_binned[serial, 1]
-    left = np.where(codes == MISSING_BIN, missing_left, codes <= 100)
-    assert left[start:mid].all() and not left[mid:end].any()
-    np.testing.assert_array_equal(serial[:start], rows[:start])
+        kernel = _split_rows_parallel if n_jobs > 1 else _split_rows
+        kernel(threaded, X_binned, np.empty(n, np.int32), np.empty(n, np.uint8), bounds,
+               splits, mids, assign, first_child, leaves)
+    np.testing.assert_array_equal(mids, expected_mids)
+    if assign:
+        np.testing.assert_array_equal(threaded, rows)
+        for e, ((lo, hi), mid) in enumerate(zip(bounds, mids)):
+            np.testing.assert_array_equal(leaves[expected[lo:mid]], first_child[e])
+            np.testing.assert_array_equal(leaves[expected[mid:hi]], first_child[e] + 1)
+        assert (leaves[rows[:5]] == -1).all() and (leaves[rows[n - 7:]] == -1).all()
+        return
+    np.testing.assert_array_equal(threaded, expected)
+    for (lo, hi), (f, b, m), mid in zip(bounds, splits, mids):
+        codes = X_binned[expected[lo:hi], f]
+        left = np.where(codes == MISSING_BIN, m == 1, codes <= b)
+        assert left[:mid - lo].all() and not left[mid - lo:].any()
+    np.testing.assert_array_equal(threaded[:5], rows[:5])
 
 
-@pytest.mark.parametrize("kwargs", [{"max_depth": 4}, {"max_leaf_nodes": 9},
-                                    {"max_features": 3, "seed": 2}])
+@pytest.mark.parametrize("kwargs", [{"max_depth": 5}, {"max_leaf_nodes": 9},
+                                    {"max_leaf_nodes": 9, "max_features": 3, "seed": 2}])
 def test_countless_gather_grows_the_counted_tree(data, kwargs):
     """Second-order trees in gather mode keep (g, h) histograms without counts: the same splits
     and leaves as the counted histograms of node-ordered mode, NaN rows routed alike; only a
-    node that saw no NaN sends NaN right (xgboost's rule) instead of to its larger child."""
+    node that saw no NaN sends NaN right (xgboost's rule) instead of to its larger child.
+    Depthwise, gather mode grows level by level: ties between features go to the lower index
+    (second order), so the order of the feature draws does not change the tree."""
     X = data[0].copy()
     rng = np.random.default_rng(3)
     X[rng.random(X.shape) < 0.1] = np.nan
@@ -184,12 +250,14 @@ def test_countless_gather_grows_the_counted_tree(data, kwargs):
                   params=np.array([1.0, 0.0, 0.0]), gather=gather, return_leaves=True, **kwargs)
         for gather in (False, True))
     a, b = counted[0], countless[0]
-    np.testing.assert_array_equal(a.feature, b.feature)
-    np.testing.assert_array_equal(a.children_left, b.children_left)
-    np.testing.assert_array_equal(a.n_node_samples, b.n_node_samples)
-    np.testing.assert_allclose(a.value, b.value, rtol=1e-9, atol=1e-12)
-    np.testing.assert_array_equal(counted[1], countless[1])
-    np.testing.assert_array_equal(a.apply(X[rows]), b.apply(X[rows]))
+    order_a, order_b = _preorder(a), _preorder(b)
+    np.testing.assert_array_equal(a.feature[order_a], b.feature[order_b])
+    np.testing.assert_array_equal(a.children_left[order_a] == -1, b.children_left[order_b] == -1)
+    np.testing.assert_array_equal(a.n_node_samples[order_a], b.n_node_samples[order_b])
+    np.testing.assert_allclose(a.value[order_a], b.value[order_b], rtol=1e-9, atol=1e-12)
+    rank_a, rank_b = np.argsort(order_a), np.argsort(order_b)
+    np.testing.assert_array_equal(rank_a[counted[1][rows]], rank_b[countless[1][rows]])
+    np.testing.assert_array_equal(rank_a[a.apply(X[rows])], rank_b[b.apply(X[rows])])
 
 
 def test_reused_buffers_grow_the_fresh_trees():

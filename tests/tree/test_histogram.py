@@ -10,11 +10,11 @@ from skext.tree._histogram import (
     _build_feature_histogram_sparse,
     _build_histogram,
     _build_histogram_naive,
-    _build_histogram_rows,
+    _build_histograms_rows,
     _clear_touched,
-    _histogram_scratch,
     _present_bins,
     _row_blocks,
+    _scratch_blocks,
     _subtract_histograms,
 )
 from skext.tree._types import MISSING_BIN, N_HIST_BINS
@@ -83,12 +83,19 @@ def test_sparse_kernel_matches_naive_and_clears(data):
         assert not hist_f.any()
 
 
-def _gathered(X, stats, rows, features, counted, parallel):
+def _gathered(X, stats, rows, features, counted, parallel, bounds=None, parents=None,
+              pool=None):
+    """Histograms of the nodes rows[lo:hi] (bounds; default: one node, all of rows) into
+    slots 0.. of a pool (given, or a fresh one), as the grower's gather mode builds them."""
     slots = stats.shape[1] + (1 if counted else 0)
-    hist = np.zeros((len(features), N_HIST_BINS, slots))
-    _build_histogram_rows(X, stats, rows, features, hist, parallel,
-                          _histogram_scratch(len(rows), len(features), slots))
-    return hist
+    bounds = np.array([[0, len(rows)]]) if bounds is None else np.asarray(bounds, np.int64)
+    if pool is None:
+        pool = np.full((len(bounds), len(features), N_HIST_BINS, slots), np.nan)
+    parents = np.full(len(bounds), -1) if parents is None else np.asarray(parents, np.int64)
+    scratch = np.full((_scratch_blocks(bounds), len(features), N_HIST_BINS, slots), np.nan)
+    _build_histograms_rows(X, stats, rows, features, bounds, np.arange(len(bounds)), parents,
+                           pool, scratch, parallel, 2)
+    return pool[:len(bounds)] if len(bounds) > 1 else pool[0]
 
 
 @pytest.mark.parametrize("counted", [True, False])
@@ -112,6 +119,38 @@ def test_gather_kernel_matches_naive(counted, features):
         with numba_threads(n_jobs):
             np.testing.assert_array_equal(_gathered(X, stats, rows, features, counted, True),
                                           serial)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_gather_kernel_builds_several_nodes_and_their_siblings(parallel):
+    """One call for a level's nodes (single-block and multi-block ones, an empty one): each
+    node's histogram as if built alone, and each parent's slot turned into the sibling's
+    histogram (parent - node), bit for bit the same serial or threaded."""
+    rng = np.random.default_rng(1)
+    n = 4 * _ROW_BLOCK
+    X = rng.integers(0, N_HIST_BINS, (n, 3)).astype(np.uint8)
+    stats = np.column_stack([rng.normal(size=n), rng.random(n)])
+    rows = rng.permutation(n).astype(np.int32)
+    features = np.arange(3, dtype=np.int32)
+    cuts = [0, 100, 100, 2 * _ROW_BLOCK + 5, n - 7]
+    bounds = np.array(list(zip(cuts[:-1], cuts[1:])))
+    parent_rows = [rows[lo:hi + 50] for lo, hi in bounds]  # each node's parent: 50 more rows
+    pool = np.zeros((2 * len(bounds), 3, N_HIST_BINS, 2))
+    for t, r in enumerate(parent_rows):
+        pool[len(bounds) + t] = _gathered(X, stats, r, features, False, False)
+    hists = _gathered(X, stats, rows, features, False, parallel, bounds,
+                      parents=len(bounds) + np.arange(len(bounds)), pool=pool)
+    for t, (lo, hi) in enumerate(bounds):
+        alone = _gathered(X, stats, rows[lo:hi], features, False, False)
+        np.testing.assert_array_equal(hists[t], alone)
+        sibling = _build_histogram_naive(X, stats, rows[hi:hi + 50], features)[..., 1:]
+        np.testing.assert_allclose(pool[len(bounds) + t], sibling, atol=1e-9)
+    serial_pool = pool.copy()
+    for t, r in enumerate(parent_rows):
+        serial_pool[len(bounds) + t] = _gathered(X, stats, r, features, False, False)
+    _gathered(X, stats, rows, features, False, not parallel, bounds,
+              parents=len(bounds) + np.arange(len(bounds)), pool=serial_pool)
+    np.testing.assert_array_equal(serial_pool, pool)
 
 
 def test_row_blocks_depend_on_the_row_count_only():

@@ -5,12 +5,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skext.tree._criterion import _split_gain, _weighted_impurity
-from skext.tree._histogram import _build_histogram, _build_histogram_rows
+from skext.tree._histogram import _build_histogram, _build_histograms_rows
 from skext.tree._random import new_rng_state
 from skext.tree._splitter import (
+    _best_of_scans,
+    _draw_feature,
     _find_best_split,
     _find_best_split_naive,
-    feature_scan_buffers,
+    _scan_nodes,
+    scan_buffers,
 )
 from skext.tree._types import (
     CRITERION_ENTROPY,
@@ -26,28 +29,43 @@ PARAMS = np.array([1.0, 0.0, 0.0])
 
 
 def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=False,
-            params=PARAMS, countless=False, threaded=False):
+            params=PARAMS, countless=False, threaded=False, seed=0):
+    """One node's best split: _find_best_split's serial loop, or (threaded) the same draws
+    and _scan_nodes over threads, as the grower runs them."""
     n_slots = stats.shape[1] + 1
     node = np.r_[len(X), stats.sum(axis=0)]
     pool = np.arange(X.shape[1], dtype=np.int32)
     node_hist = np.zeros((0, 0, 0))
     if countless:
         node_hist = np.zeros((len(pool), N_HIST_BINS, n_slots - 1))
-        _build_histogram_rows(X, stats, np.arange(len(X), dtype=np.int32), pool, node_hist,
-                              False, np.empty((0, 0, 0, 0)))
+        _build_histograms_rows(X, stats, np.arange(len(X), dtype=np.int32), pool,
+                               np.array([[0, len(X)]]), np.zeros(1, np.int64),
+                               np.full(1, -1), node_hist[None], np.empty((0, 0, 0, 0)), False,
+                               1)
     elif full:
         node_hist = np.zeros((len(pool), N_HIST_BINS, n_slots))
         _build_histogram(X, stats, 0, len(X), pool, node_hist)
     best_gain, best_meta, best_left = np.empty(1), np.empty(3, np.int64), np.empty(n_slots)
+    if threaded:
+        rng_state = new_rng_state(seed)
+        order = np.arange(len(pool), dtype=np.int32)
+        for i in range(len(pool)):
+            _draw_feature(rng_state, order, i)
+        per_pair = scan_buffers(len(pool), n_slots)
+        _scan_nodes(node_hist[None], np.zeros(1, np.int64), node[None], pool, order[None],
+                    criterion, params, min_samples_leaf, min_weight_leaf, per_pair)
+        _best_of_scans(per_pair, 0, len(pool), node, criterion, params, np.empty(n_slots),
+                       best_gain, best_meta, best_left)
+        return best_gain[0], best_meta.copy(), best_left.copy(), node
     _find_best_split(X, stats, 0, len(X), node, node_hist, pool, np.ones(len(pool), np.uint8),
                      np.empty(len(pool), np.int32),
                      len(pool), np.zeros((X.shape[1], 255)), np.zeros((X.shape[1], 255)),
                      criterion, params, min_samples_leaf,
-                     min_weight_leaf, False, new_rng_state(0), np.zeros((N_HIST_BINS, n_slots)),
+                     min_weight_leaf, False, new_rng_state(seed),
+                     np.zeros((N_HIST_BINS, n_slots)),
                      np.empty(N_HIST_BINS, np.int32), np.empty(N_HIST_BINS, np.int32),
                      np.empty(n_slots), np.empty(n_slots), np.empty(n_slots), best_gain,
-                     best_meta, best_left, np.empty(1),
-                     feature_scan_buffers(len(pool) if threaded else 0, n_slots))
+                     best_meta, best_left, np.empty(1))
     return best_gain[0], best_meta.copy(), best_left.copy(), node
 
 
@@ -191,6 +209,21 @@ def test_threaded_feature_scan_picks_the_serial_split(data, min_weight_leaf, cou
     if serial[1][0] >= 0:
         assert serial[0] == threaded[0]
         np.testing.assert_array_equal(serial[2], threaded[2])
+
+@given(node_data(criteria=[CRITERION_SECOND_ORDER]), st.booleans())
+def test_second_order_ties_go_to_the_lower_feature(data, countless):
+    """xgboost's rule: among features whose best splits score the same, the lowest index wins,
+    whatever order the features are visited in (a duplicated column can never win)."""
+    X, stats, criterion, _ = data
+    X = np.column_stack([X, X])  # features k and k + d split alike
+    d = X.shape[1] // 2
+    for seed in range(4):
+        for threaded in (False, True):
+            gain, meta, _, _ = _kernel(X, stats, criterion, 1, full=True, countless=countless,
+                                       threaded=threaded, seed=seed)
+            if meta[0] >= 0:
+                assert meta[0] < d
+
 
 # --- properties -------------------------------------------------------------------------------
 
