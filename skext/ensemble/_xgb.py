@@ -292,7 +292,12 @@ class XGBModel(BaseEstimator):
         n_prior = len(learner.rounds)
         best = SimpleNamespace(iteration=None, score=None, stale=0)
         with numba_threads(self.n_jobs):
-            grad, hess = np.empty_like(margin), np.empty_like(margin)
+            if K == 1:
+                # The objective writes straight into the trees' (g, h) pairs (boost_round
+                # multiplies the weights in place): no separate gradient arrays (6.4 MB at 400k).
+                grad, hess = data.stats[:, :1], data.stats[:, 1:]
+            else:
+                grad, hess = np.empty_like(margin), np.empty_like(margin)
             for it in range(n_prior, n_prior + int(p["n_estimators"])):
                 objective.grad_hess_into(y, margin, grad, hess)
                 learner.boost_round(data, grad, hess, margin, rng, p["learning_rate"])

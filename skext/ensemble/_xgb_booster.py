@@ -56,7 +56,7 @@ def _tree_from_dict(d):
 @njit(cache=True, nogil=True, parallel=True)
 def _weighted_pairs(gradients, hessians, weights, k, out):
     """out[i] = (w_i g_ik, w_i h_ik): the columns of output k, weighted, into a buffer reused
-    every round (out (n, 2) float64, out)."""
+    every round (out (n, 2) float64, out; gradients and hessians may be its own columns)."""
     for i in prange(out.shape[0]):
         out[i, 0] = weights[i] * gradients[i, k]
         out[i, 1] = weights[i] * hessians[i, k]
