@@ -1,12 +1,13 @@
 """Grows one tree: the node loop, row partitioning and stopping rules.
 
-The estimators call `grow_tree` with binned X and per-sample channels; it returns a `Tree` with real
-thresholds. The node loop itself is one @njit kernel (`_grow`), not Python: a full-depth forest
-tree has ~10^4 nodes, and ~20 us of Python per node would cost more than the histograms. Nodes are
-expanded depth-first (a stack), with max_leaf_nodes best-first (the pending leaf of largest gain),
-or, for depthwise trees in gather mode (boosting), a whole level per step. Each node owns a contiguous slice start:end of three node-ordered arrays, the row ids, a
-copy of their binned codes and a copy of their channels; a split partitions all three stably, so
-histogram passes read memory sequentially:
+The estimators call `grow_tree` with binned X and per-sample channels; it returns a `Tree` with
+real thresholds. The node loop itself is one @njit kernel (`_grow`), not Python: a full-depth
+forest tree has ~10^4 nodes, and ~20 us of Python per node would cost more than the histograms.
+Nodes are expanded depth-first (a stack), with max_leaf_nodes best-first (the pending leaf of
+largest gain), or, for depthwise trees in gather mode (boosting), a whole level per step. Each node
+owns a contiguous slice start:end of three node-ordered arrays, the row ids, a copy of their binned
+codes and a copy of their channels; a split partitions all three stably, so histogram passes read
+memory sequentially:
 
     rows / X_node / stats_node: [ .... node ........ ]  ->  [ .. left .. | .. right .. ]
 """

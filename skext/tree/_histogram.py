@@ -124,12 +124,13 @@ def _build_histogram(X_node, stats_node, start, end, features, hist, parallel=Fa
         _build_histogram_generic(X_node, stats_node, start, end, features, hist)
 
 
-# Blocks of the row-gather kernel: a node of n rows is cut into ceil(n / block) blocks of
-# block = max(_ROW_BLOCK, ceil(n / _MAX_BLOCKS)) rows, a function of n alone, so the sums and
-# their order do not depend on the thread count. The first block sums into the node's
-# histogram, each other one into its own scratch histogram; a merge adds those in block order. 8192 rows x 28 features take ~0.3 ms, 20x their merge; at most
-# 16 blocks bound the scratch (16 x 114 KB at 28 features) and make every node one parallel
-# region (waves of 4 blocks, each with its own merge, cost 6 of 23 ms at the 400k-row root).
+# Blocks of the row-gather kernel: a node of n rows is cut into ceil(n / block) blocks of block =
+# max(_ROW_BLOCK, ceil(n / _MAX_BLOCKS)) rows, a function of n alone, so the sums and their order
+# do not depend on the thread count. The first block sums into the node's histogram, each other
+# one into its own scratch histogram; a merge adds those in block order. 8192 rows x 28 features
+# take ~0.3 ms, 20x their merge; at most 16 blocks bound the scratch (16 x 114 KB at 28 features)
+# and make every node one parallel region (waves of 4 blocks, each with its own merge, cost 6 of
+# 23 ms at the 400k-row root).
 _ROW_BLOCK = 8192
 _MAX_BLOCKS = 16
 
