@@ -383,7 +383,9 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
     # split, its histograms built and its split searches run as one parallel region each,
     # where one region per node left the threads idle on the many small nodes of the deep
     # levels. Other trees take one node per step, depth-first (scikit-learn's order) or
-    # best-first. The tree is the same either way, its nodes numbered level by level.
+    # best-first. The tree is the same either way, its nodes numbered level by level (ties
+    # between features aside: the second-order criterion gives them to the lower index, the
+    # others to the first feature drawn, and a level draws its nodes' features in its order).
     level_wise = gather and max_leaf_nodes <= 0
     # The children of a step whose full histograms are scanned feature by feature over the
     # threads, all in one loop (_scan_nodes); the serial grower scans node by node.
