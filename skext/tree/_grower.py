@@ -472,7 +472,7 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
             # The serial loop's draws for every node that visits every pool feature, in node
             # order (others are searched serially in turn), then one scan of them all.
             n_pairs = n_to_evaluate * n_pool
-            if per_pair[1].shape[0] < n_pairs:
+            if per_pair[1].shape[0] < n_pairs or per_pair[3].shape[1] != n_slots:
                 per_pair = scan_buffers(n_pairs, n_slots)
             orders = np.empty((n_to_evaluate, n_pool), np.int32)
             scanned = np.empty(n_to_evaluate, np.int64)
@@ -602,14 +602,14 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
 
         # Children, numbered in the step's order; each split's smaller child gets a histogram
         # built and the larger one its parent's slot (parent - smaller) when they split on.
-        n_targets = 0
+        gets_hist = np.empty(n_batch, np.bool_)
         for e in range(n_batch):
             node = batch[e]
             n_l = mids[e] - start[node]
             n_r = end[node] - mids[e]
-            if (hist_slot[node] >= 0 and children_split
-                    and (gather or max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS)):
-                n_targets += 1
+            gets_hist[e] = (hist_slot[node] >= 0 and children_split
+                            and (gather or max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS))
+        n_targets = gets_hist.sum()
         hist_pool, free, n_free = _reserve_slots(hist_pool, free, n_free, n_targets)
         target_bounds = np.empty((n_targets, 2), np.int64)
         target_slots = np.empty(n_targets, np.int64)
@@ -649,13 +649,12 @@ def _grow(X_binned, stats, rows, pool, level_masks, level_max_features, represen
             hist_slot[node] = -1
             if parent_slot < 0:
                 continue
-            n_l = mid - start[node]
-            n_r = end[node] - mid
-            if not (children_split and (gather or max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS)):
+            if not gets_hist[e]:
                 free[n_free] = parent_slot
                 n_free += 1
                 continue
-            small, large = (l_node, r_node) if n_l <= n_r else (r_node, l_node)
+            small, large = ((l_node, r_node) if mid - start[node] <= end[node] - mid
+                            else (r_node, l_node))
             n_free -= 1
             hist_slot[small] = free[n_free]
             hist_slot[large] = parent_slot
@@ -773,9 +772,7 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), splitter == "random",
         new_rng_state(seed), bool(parallel), numba.get_num_threads() if parallel else 1,
         bool(gather), buffers.tmp_rows, buffers.flags, buffers.hist_pool, buffers.scratch,
-        buffers.per_pair if buffers.per_pair[3].shape[1] == stats.shape[1] + 1
-        else scan_buffers(0, stats.shape[1] + 1),
-        buffers.leaf if return_leaves else np.empty(0, np.int32))
+        buffers.per_pair, buffers.leaf if return_leaves else np.empty(0, np.int32))
     buffers.per_pair = per_pair
     # Bin b -> its upper edge; MISSING_BIN (every non-missing value left) -> +inf. edges_ is
     # padded with +inf, so a clipped index past a feature's last edge reads +inf too.
