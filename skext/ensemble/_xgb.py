@@ -248,8 +248,9 @@ class XGBModel(BaseEstimator):
         objective = self._make_objective(p)
         objective.check_labels(y)
         K = objective.n_outputs
-        w = sample_weight.copy()
+        w = sample_weight
         if p["scale_pos_weight"] != 1.0 and objective.is_classification and K == 1:
+            w = sample_weight.copy()  # may be the caller's array
             w[y == 1] *= p["scale_pos_weight"]
         # xgboost's default seed is 0: with random_state=None its fits are repeatable too.
         rng = check_random_state(0 if self.random_state is None else self.random_state)
@@ -275,10 +276,12 @@ class XGBModel(BaseEstimator):
         bin_seed = rng.randint(MAX_INT)
         bin_mapper = X_binned = None
         if p["tree_method"] != "exact":
-            _, h0 = objective.grad_hess(y, margin)
+            # (The starting gradients are temporaries, not kept through the rounds.)
+            hess_weights = w * objective.grad_hess(y, margin)[1].mean(axis=1)
             bin_mapper = BinMapper(min(int(p["max_bin"]), MAX_BINS), random_state=bin_seed,
                                    n_threads=n_threads(self.n_jobs))
-            X_binned = bin_mapper.fit_transform(X, w * h0.mean(axis=1))
+            X_binned = bin_mapper.fit_transform(X, hess_weights)
+            del hess_weights
         data = _RoundData(X, X_binned, bin_mapper, y, w, objective, self._grow_settings(p), p)
 
         # 4. Evaluation sets, metrics.
