@@ -571,9 +571,11 @@ def _grow(X_binned, columns, stats, rows, pool, level_masks, level_max_features,
             assigned = _doubled(assigned, 0)
             hist_slot = _doubled(hist_slot, -1)
 
-        # Rows. Children at max_depth are never split: they need no histogram and no data
-        # moved (gather mode assigns their leaves instead). A step's nodes share their depth.
-        children_split = depth[batch[0]] + 1 < max_depth
+        # Rows. Children at max_depth, or made by the split that reaches max_leaf_nodes, are
+        # never split: they need no histogram, no split search and no data moved (gather mode
+        # assigns their leaves instead). A step's nodes share their depth.
+        children_split = (depth[batch[0]] + 1 < max_depth
+                          and (max_leaf_nodes <= 0 or n_leaves + n_batch < max_leaf_nodes))
         mids = np.empty(n_batch, np.int64)
         if gather:
             bounds = np.empty((n_batch, 2), np.int64)
@@ -681,7 +683,7 @@ def _grow(X_binned, columns, stats, rows, pool, level_masks, level_max_features,
                                  pool, small_hist, parallel)
                 parent_hist = hist_pool[target_parents[t]]
                 _subtract_histograms(parent_hist, small_hist, parent_hist)
-        n_to_evaluate = 2 * n_batch
+        n_to_evaluate = 2 * n_batch if children_split else 0
         if to_evaluate.shape[0] < n_to_evaluate:
             to_evaluate = np.empty(batch.shape[0] * 2, np.int64)
         for k in range(n_to_evaluate):
