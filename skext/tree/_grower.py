@@ -448,10 +448,11 @@ def _grow(X_binned, columns, stats, rows, pool, level_masks, level_max_features,
     start[0] = 0
     end[0] = n_rows
     depth[0] = 0
-    for i in range(n_rows):
-        sums[0, 0] += 1.0
-        for c in range(n_slots - 1):
-            sums[0, 1 + c] += stats[rows[i], c]
+    if not gather:
+        for i in range(n_rows):
+            sums[0, 0] += 1.0
+            for c in range(n_slots - 1):
+                sums[0, 1 + c] += stats[rows[i], c]
     no_parent = np.full(1, -1, np.int64)
     if lazy_root:
         hist_pool, free, n_free = _reserve_slots(hist_pool, free, n_free, 1)
@@ -462,6 +463,15 @@ def _grow(X_binned, columns, stats, rows, pool, level_masks, level_max_features,
         scratch = _fitted_scratch(scratch, _scratch_blocks(bounds), n_pool, hist_slots)
         _build_histograms_rows(X_binned, stats, rows, pool, bounds, hist_slot[:1], no_parent,
                                hist_pool, scratch, parallel, n_workers)
+    if gather:
+        # The root's sums off its histogram: every row is in one bin of each feature. A serial
+        # sum over the rows is a chain of dependent adds (2 ms at 400k rows, 4% of a round).
+        sums[0, 0] = n_rows
+        first_feature = hist_pool[hist_slot[0], 0]
+        offset = hist_slots - (n_slots - 1)
+        for b in range(N_HIST_BINS):
+            for c in range(n_slots - 1):
+                sums[0, 1 + c] += first_feature[b, offset + c]
     n_nodes = 1
     n_leaves = 1
     pending = np.empty(capacity, np.int64)
