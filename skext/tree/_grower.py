@@ -24,6 +24,7 @@ from ._histogram import (
     _scratch_blocks,
     _subtract_histograms,
     prefetch_1d,
+    prefetch_write_1d,
 )
 from ._random import new_rng_state
 from ._splitter import (
@@ -202,6 +203,38 @@ def _make_split_rows(parallel):
 
 _split_rows = _make_split_rows(False)
 _split_rows_parallel = _make_split_rows(True)
+
+
+def _make_write_leaves(parallel):
+    """leaf_out[rows[i]] = ids[e] for the rows rows[bounds[e, 0]:bounds[e, 1]] of each leaf e
+    (leaf_out: out), in blocks of _PARTITION_BLOCK rows over the threads (parallel)."""
+
+    @njit(cache=True, nogil=True, parallel=parallel)
+    def write_leaves(rows, bounds, ids, leaf_out):
+        n_tasks = 0
+        for e in range(bounds.shape[0]):
+            n_tasks += (bounds[e, 1] - bounds[e, 0] + _PARTITION_BLOCK - 1) // _PARTITION_BLOCK
+        task_leaf = np.empty(n_tasks, np.int64)
+        task_lo = np.empty(n_tasks, np.int64)
+        n_tasks = 0
+        for e in range(bounds.shape[0]):
+            for lo in range(bounds[e, 0], bounds[e, 1], _PARTITION_BLOCK):
+                task_leaf[n_tasks] = e
+                task_lo[n_tasks] = lo
+                n_tasks += 1
+        for q in prange(n_tasks):
+            e = task_leaf[q]
+            hi = min(bounds[e, 1], task_lo[q] + _PARTITION_BLOCK)
+            for i in range(task_lo[q], hi):
+                if i + PREFETCH_AHEAD < hi:
+                    prefetch_write_1d(leaf_out, rows[i + PREFETCH_AHEAD])
+                leaf_out[rows[i]] = ids[e]
+
+    return write_leaves
+
+
+_write_leaves = _make_write_leaves(False)
+_write_leaves_parallel = _make_write_leaves(True)
 
 
 @njit(cache=True, nogil=True)
@@ -701,10 +734,22 @@ def _grow(X_binned, columns, stats, rows, pool, level_masks, level_max_features,
 
     if leaf_out.shape[0] > 0:
         # The other leaves: their rows are contiguous in rows.
+        n_unassigned = 0
+        for node in range(n_nodes):
+            n_unassigned += left[node] == TREE_LEAF and assigned[node] == 0
+        leaf_bounds = np.empty((n_unassigned, 2), np.int64)
+        leaf_ids = np.empty(n_unassigned, np.int32)
+        n_unassigned = 0
         for node in range(n_nodes):
             if left[node] == TREE_LEAF and assigned[node] == 0:
-                for i in range(start[node], end[node]):
-                    leaf_out[rows[i]] = node
+                leaf_bounds[n_unassigned, 0] = start[node]
+                leaf_bounds[n_unassigned, 1] = end[node]
+                leaf_ids[n_unassigned] = node
+                n_unassigned += 1
+        if parallel:
+            _write_leaves_parallel(rows, leaf_bounds, leaf_ids, leaf_out)
+        else:
+            _write_leaves(rows, leaf_bounds, leaf_ids, leaf_out)
     return (feature[:n_nodes].copy(), split_bin[:n_nodes].copy(),
             drawn_threshold[:n_nodes].copy(), missing_left[:n_nodes].copy(),
             left[:n_nodes].copy(), right[:n_nodes].copy(), sums[:n_nodes].copy(),

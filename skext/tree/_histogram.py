@@ -25,7 +25,7 @@ from ._types import MISSING_BIN, N_HIST_BINS
 PREFETCH_AHEAD = 16
 
 
-def _prefetch_codegen(context, builder, signature, args):
+def _prefetch_codegen(context, builder, signature, args, write=False):
     """llvm.prefetch (read, high locality) of array[args[1:]]. No Numba API exposes it; "p0i8"
     is LLVM 14's name, which newer LLVMs upgrade."""
     array_type = signature.args[0]
@@ -39,7 +39,7 @@ def _prefetch_codegen(context, builder, signature, args):
     function = cgutils.get_or_insert_function(
         builder.module, ir.FunctionType(ir.VoidType(), [i8_pointer, i32, i32, i32]),
         "llvm.prefetch.p0i8")
-    builder.call(function, [builder.bitcast(pointer, i8_pointer), ir.Constant(i32, 0),
+    builder.call(function, [builder.bitcast(pointer, i8_pointer), ir.Constant(i32, int(write)),
                             ir.Constant(i32, 3), ir.Constant(i32, 1)])
     return context.get_dummy_value()
 
@@ -54,6 +54,12 @@ def _prefetch(typingctx, array, i, j):
 def prefetch_1d(typingctx, array, i):
     """Hint the cache to fetch array[i] (1-D array)."""
     return types.void(array, i), _prefetch_codegen
+
+
+@intrinsic
+def prefetch_write_1d(typingctx, array, i):
+    """Hint the cache to fetch array[i] (1-D array) for a write."""
+    return types.void(array, i), lambda *args: _prefetch_codegen(*args, write=True)
 
 
 def _make_build_histogram(n_channels, parallel):
