@@ -105,6 +105,24 @@ def _partition_rows(rows, column, tmp_rows, start, end, split_bin, missing_left)
     return n_left
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _row_block_tasks(bounds):
+    """The blocks of _PARTITION_BLOCK rows of every range rows[bounds[e, 0]:bounds[e, 1]], in
+    order: (range of each block, its first row)."""
+    n_tasks = 0
+    for e in range(bounds.shape[0]):
+        n_tasks += (bounds[e, 1] - bounds[e, 0] + _PARTITION_BLOCK - 1) // _PARTITION_BLOCK
+    task_range = np.empty(n_tasks, np.int64)
+    task_lo = np.empty(n_tasks, np.int64)
+    n_tasks = 0
+    for e in range(bounds.shape[0]):
+        for lo in range(bounds[e, 0], bounds[e, 1], _PARTITION_BLOCK):
+            task_range[n_tasks] = e
+            task_lo[n_tasks] = lo
+            n_tasks += 1
+    return task_range, task_lo
+
+
 def _make_split_rows(parallel):
     """Splits the rows of several nodes (one step of the grower: a level of a depthwise tree)
     in gather mode: node e's rows rows[bounds[e, 0]:bounds[e, 1]] by its split splits[e]
@@ -135,17 +153,8 @@ def _make_split_rows(parallel):
                 mids[e] = _partition_rows(rows, columns[splits[e, 0]], tmp_rows, bounds[e, 0],
                                           bounds[e, 1], splits[e, 1], splits[e, 2] == 1)
             return
-        n_tasks = 0
-        for e in range(n_nodes):
-            n_tasks += (bounds[e, 1] - bounds[e, 0] + _PARTITION_BLOCK - 1) // _PARTITION_BLOCK
-        task_node = np.empty(n_tasks, np.int64)
-        task_lo = np.empty(n_tasks, np.int64)
-        n_tasks = 0
-        for e in range(n_nodes):
-            for lo in range(bounds[e, 0], bounds[e, 1], _PARTITION_BLOCK):
-                task_node[n_tasks] = e
-                task_lo[n_tasks] = lo
-                n_tasks += 1
+        task_node, task_lo = _row_block_tasks(bounds)
+        n_tasks = task_node.shape[0]
         n_left = np.empty(n_tasks, np.int64)
         for q in prange(n_tasks):
             e = task_node[q]
@@ -211,18 +220,8 @@ def _make_write_leaves(parallel):
 
     @njit(cache=True, nogil=True, parallel=parallel)
     def write_leaves(rows, bounds, ids, leaf_out):
-        n_tasks = 0
-        for e in range(bounds.shape[0]):
-            n_tasks += (bounds[e, 1] - bounds[e, 0] + _PARTITION_BLOCK - 1) // _PARTITION_BLOCK
-        task_leaf = np.empty(n_tasks, np.int64)
-        task_lo = np.empty(n_tasks, np.int64)
-        n_tasks = 0
-        for e in range(bounds.shape[0]):
-            for lo in range(bounds[e, 0], bounds[e, 1], _PARTITION_BLOCK):
-                task_leaf[n_tasks] = e
-                task_lo[n_tasks] = lo
-                n_tasks += 1
-        for q in prange(n_tasks):
+        task_leaf, task_lo = _row_block_tasks(bounds)
+        for q in prange(task_leaf.shape[0]):
             e = task_leaf[q]
             hi = min(bounds[e, 1], task_lo[q] + _PARTITION_BLOCK)
             for i in range(task_lo[q], hi):

@@ -26,8 +26,8 @@ PREFETCH_AHEAD = 16
 
 
 def _prefetch_codegen(context, builder, signature, args, write=False):
-    """llvm.prefetch (read, high locality) of array[args[1:]]. No Numba API exposes it; "p0i8"
-    is LLVM 14's name, which newer LLVMs upgrade."""
+    """llvm.prefetch (read, or write when write, high locality) of array[args[1:]]. No Numba
+    API exposes it; "p0i8" is LLVM 14's name, which newer LLVMs upgrade."""
     array_type = signature.args[0]
     array_struct = context.make_array(array_type)(context, builder, args[0])
     index = [context.cast(builder, args[k], signature.args[k], types.intp)
