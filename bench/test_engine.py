@@ -52,7 +52,8 @@ def test_histogram(benchmark, data, workload, side):
 
             def run():
                 hist[:] = 0.0
-                _build_histogram(X_binned, grad_hess, 0, n_rows, features, hist, True)
+                _build_histogram(X_binned, grad_hess, 0, n_rows, features, hist, True,
+                                 grad_hess.shape[1])
 
         elif side == "sklearn-hist":
             from sklearn.ensemble._hist_gradient_boosting.histogram import HistogramBuilder
@@ -88,7 +89,7 @@ def _skext_root_split(X_binned, grad_hess, mapper):
     n, d = X_binned.shape
     pool = np.arange(d, dtype=np.int32)
     hist = np.zeros((d, N_HIST_BINS, 3))
-    _build_histogram(X_binned, grad_hess, 0, n, pool, hist, False)
+    _build_histogram(X_binned, grad_hess, 0, n, pool, hist, False, grad_hess.shape[1])
     node_sums = hist[0].sum(axis=0)
     params = np.array([1.0, 0.0, 0.0])
     scratch = dict(
@@ -101,8 +102,8 @@ def _skext_root_split(X_binned, grad_hess, mapper):
 
     def run():
         _find_best_split(X_binned, grad_hess, 0, n, node_sums, hist, pool, allowed, pool_order, d,
-                         mapper.representatives_, mapper.edges_, CRITERION_SECOND_ORDER, params,
-                         1, 0.0, False, new_rng_state(0), *scratch.values())
+                         mapper.representatives_, mapper.edges_, CRITERION_SECOND_ORDER, 2, True,
+                         params, 1, 0.0, False, new_rng_state(0), *scratch.values())
         return scratch["best_gain"][0], scratch["best_meta"].copy()
 
     return run

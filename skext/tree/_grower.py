@@ -1,30 +1,40 @@
-"""Grows one tree: the node loop, row partitioning and stopping rules.
+"""Grows one tree: the node loop and its stopping rules.
 
 The estimators call `grow_tree` with binned X and per-sample channels; it returns a `Tree` with
-real thresholds. The node loop itself is one @njit kernel (`_grow`), not Python: a full-depth
-forest tree has ~10^4 nodes, and ~20 us of Python per node would cost more than the histograms.
-Nodes are expanded depth-first (a stack), with max_leaf_nodes best-first (the pending leaf of
-largest gain), or, for depthwise trees in gather mode (boosting), a whole level per step. Each node
-owns a contiguous slice start:end of three node-ordered arrays, the row ids, a copy of their binned
-codes and a copy of their channels; a split partitions all three stably, so histogram passes read
-memory sequentially:
+real thresholds. The node loop itself is compiled (a full-depth forest tree has ~10^4 nodes, and
+~20 us of Python per node would cost more than the histograms), one kernel per family
+(_make_grow: forests and single trees vs boosters, serial vs threaded, the criterion), chosen in
+Python by grow_tree, so that a fit compiles only what it runs.
 
-    rows / X_node / stats_node: [ .... node ........ ]  ->  [ .. left .. | .. right .. ]
+Forests and single trees expand nodes depth-first (a stack), with max_leaf_nodes best-first (the
+pending leaf of largest gain); each node owns a contiguous slice start:end of three node-ordered
+arrays, the row ids, a copy of their binned codes and a copy of their channels, partitioned
+stably by each split (_partition.py), so histogram passes read memory sequentially. Boosters
+(gather mode) keep row ids only, read every node's rows through them, and grow a depthwise tree a
+whole level per step (one parallel region per phase: split rows, build histograms, scan).
 """
+
+import functools
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ._criterion import _node_weight, _weighted_impurity
 from ._histogram import (
-    PREFETCH_AHEAD,
     _build_histogram,
     _build_histograms_rows,
     _scratch_blocks,
     _subtract_histograms,
-    prefetch_1d,
-    prefetch_write_1d,
+)
+from ._partition import (
+    _gather_rows,
+    _partition,
+    _partition_rows,
+    _split_rows,
+    _split_rows_parallel,
+    _write_leaves,
+    _write_leaves_parallel,
 )
 from ._random import new_rng_state
 from ._splitter import (
@@ -36,6 +46,7 @@ from ._splitter import (
 )
 from ._tree import Tree
 from ._types import (
+    CRITERION_NAMES,
     CRITERION_SECOND_ORDER,
     INDEX_DTYPE,
     MAX_BINS,
@@ -49,12 +60,6 @@ _EPSILON = np.finfo(np.float64).eps
 # Nodes with fewer rows use sparse per-feature histograms instead of full ones: building and
 # scanning all 256 bins of every feature costs more than the rows themselves below this.
 _FULL_HISTOGRAM_MIN_ROWS = 256
-# Nodes of at least this many rows are partitioned over Numba's threads when the grower runs
-# parallel (boosting), in blocks of _PARTITION_BLOCK rows. A node's scattered rows cost ~10 ns
-# each to partition (a cache miss apiece), so even 8k-row nodes gain (400k x 28, depth 6: the
-# partitions of levels 3-5, 4.4 -> 3.1 ms each, with the threshold lowered from 64k).
-_PARALLEL_PARTITION_MIN_ROWS = 8192
-_PARTITION_BLOCK = 4096
 # Node slots allocated at first; doubled when a split needs more.
 _INITIAL_NODE_CAPACITY = 1023
 
@@ -66,231 +71,6 @@ def _doubled(a, fill):
 
 
 @njit(cache=True, nogil=True)
-def _gather_rows(X_binned, stats, rows, X_node, stats_node):
-    """X_node[i] = X_binned[rows[i]], stats_node[i] = stats[rows[i]] (out: X_node, stats_node)."""
-    for i in range(rows.shape[0]):
-        r = rows[i]
-        for f in range(X_binned.shape[1]):
-            X_node[i, f] = X_binned[r, f]
-        for c in range(stats.shape[1]):
-            stats_node[i, c] = stats[r, c]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _goes_left(code, split_bin, missing_left):
-    """The split rule: code <= split_bin goes left, the missing bin to its learned side."""
-    return missing_left if code == MISSING_BIN else code <= split_bin
-
-
-@njit(cache=True, nogil=True)
-def _partition_rows(rows, column, tmp_rows, start, end, split_bin, missing_left):
-    """Stable partition of rows[start:end] (in/out) by the split, reading the split feature's
-    codes column[rows[i]] through the row ids (no node-ordered copy moves). Returns where the
-    right child starts. Branch-free: every row is written to both sides and only the counters
-    advance (the side of a row is a coin flip for the branch predictor; 1.7x faster on 230k
-    rows)."""
-    n_left = start
-    n_right = 0
-    for i in range(start, end):
-        if i + PREFETCH_AHEAD < end:
-            prefetch_1d(column, rows[i + PREFETCH_AHEAD])
-        r = rows[i]
-        b = column[r]
-        goes_left = _goes_left(b, split_bin, missing_left)
-        rows[n_left] = r
-        tmp_rows[n_right] = r
-        n_left += goes_left
-        n_right += 1 - goes_left
-    rows[n_left:end] = tmp_rows[:n_right]
-    return n_left
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _row_block_tasks(bounds):
-    """The blocks of _PARTITION_BLOCK rows of every range rows[bounds[e, 0]:bounds[e, 1]], in
-    order: (range of each block, its first row)."""
-    n_tasks = 0
-    for e in range(bounds.shape[0]):
-        n_tasks += (bounds[e, 1] - bounds[e, 0] + _PARTITION_BLOCK - 1) // _PARTITION_BLOCK
-    task_range = np.empty(n_tasks, np.int64)
-    task_lo = np.empty(n_tasks, np.int64)
-    n_tasks = 0
-    for e in range(bounds.shape[0]):
-        for lo in range(bounds[e, 0], bounds[e, 1], _PARTITION_BLOCK):
-            task_range[n_tasks] = e
-            task_lo[n_tasks] = lo
-            n_tasks += 1
-    return task_range, task_lo
-
-
-def _make_split_rows(parallel):
-    """Splits the rows of several nodes (one step of the grower: a level of a depthwise tree)
-    in gather mode: node e's rows rows[bounds[e, 0]:bounds[e, 1]] by its split splits[e]
-    (feature, bin, missing_left), reading the codes from columns (n_features, n_samples) uint8,
-    X_binned column-major: a node's rows read one column, whose 1 byte a row stays in the
-    cache, where X_binned[r, feature] costs a cache line a row (xgboost's ColumnMatrix;
-    measured: a level of 32 nodes over 400k rows, 1.4 -> 0.4 ms). Without assign: a stable
-    partition of each node's rows (in/out), mids[e] (out) where its right child starts. With
-    assign (the children are final leaves): each row's leaf written into leaf_out (out),
-    first_child[e] or first_child[e] + 1, and the rows counted instead of moved, which saves
-    the partition's writes and a later pass (most of a depth-limited tree's rows end at its
-    last level).
-
-    The threaded twin cuts every node into blocks of _PARTITION_BLOCK rows, all the step's
-    blocks in one parallel region (not one per node, so that small nodes keep the threads
-    busy): each block reads its rows' codes and writes its left rows from its start up and its
-    right ones from its end down in tmp_rows (scratch of rows' length), counting them; each
-    block then copies its rows back to their places, found by prefix sums of the counts (the
-    right ones reversed: stable). Two passes, as xgboost's partition builder. The stable
-    partition is unique, so the result does not depend on the thread count."""
-
-    @njit(cache=True, nogil=True, parallel=parallel)
-    def split_rows(rows, columns, tmp_rows, bounds, splits, mids, assign, first_child,
-                   leaf_out):
-        n_nodes = bounds.shape[0]
-        if not parallel and not assign:
-            for e in range(n_nodes):
-                mids[e] = _partition_rows(rows, columns[splits[e, 0]], tmp_rows, bounds[e, 0],
-                                          bounds[e, 1], splits[e, 1], splits[e, 2] == 1)
-            return
-        task_node, task_lo = _row_block_tasks(bounds)
-        n_tasks = task_node.shape[0]
-        n_left = np.empty(n_tasks, np.int64)
-        for q in prange(n_tasks):
-            e = task_node[q]
-            lo = task_lo[q]
-            hi = min(bounds[e, 1], lo + _PARTITION_BLOCK)
-            column = columns[splits[e, 0]]
-            split_bin = splits[e, 1]
-            missing_left = splits[e, 2] == 1
-            count = 0
-            for i in range(lo, hi):
-                if i + PREFETCH_AHEAD < hi:
-                    prefetch_1d(column, rows[i + PREFETCH_AHEAD])
-                r = rows[i]
-                side = _goes_left(column[r], split_bin, missing_left)
-                if assign:
-                    leaf_out[r] = first_child[e] + 1 - side
-                else:
-                    # Left rows from the block's start up, right ones from its end down.
-                    tmp_rows[lo + count if side else hi - 1 - (i - lo - count)] = r
-                count += side
-            n_left[q] = count
-        for e in range(n_nodes):
-            mids[e] = bounds[e, 0]
-        for q in range(n_tasks):
-            mids[task_node[q]] += n_left[q]
-        if assign:
-            return
-        # Each block's first left and right positions.
-        left_at = np.empty(n_tasks, np.int64)
-        right_at = np.empty(n_tasks, np.int64)
-        next_left = 0
-        next_right = 0
-        for q in range(n_tasks):
-            e = task_node[q]
-            if task_lo[q] == bounds[e, 0]:
-                next_left = bounds[e, 0]
-                next_right = mids[e]
-            left_at[q] = next_left
-            right_at[q] = next_right
-            n_block = min(_PARTITION_BLOCK, bounds[e, 1] - task_lo[q])
-            next_left += n_left[q]
-            next_right += n_block - n_left[q]
-        for q in prange(n_tasks):
-            lo = task_lo[q]
-            hi = min(bounds[task_node[q], 1], lo + _PARTITION_BLOCK)
-            n_block_left = n_left[q]
-            rows[left_at[q]:left_at[q] + n_block_left] = tmp_rows[lo:lo + n_block_left]
-            at = right_at[q]
-            for k in range(hi - 1, lo + n_block_left - 1, -1):
-                rows[at] = tmp_rows[k]
-                at += 1
-
-    return split_rows
-
-
-_split_rows = _make_split_rows(False)
-_split_rows_parallel = _make_split_rows(True)
-
-
-def _make_write_leaves(parallel):
-    """leaf_out[rows[i]] = ids[e] for the rows rows[bounds[e, 0]:bounds[e, 1]] of each leaf e
-    (leaf_out: out), in blocks of _PARTITION_BLOCK rows over the threads (parallel)."""
-
-    @njit(cache=True, nogil=True, parallel=parallel)
-    def write_leaves(rows, bounds, ids, leaf_out):
-        task_leaf, task_lo = _row_block_tasks(bounds)
-        for q in prange(task_leaf.shape[0]):
-            e = task_leaf[q]
-            hi = min(bounds[e, 1], task_lo[q] + _PARTITION_BLOCK)
-            for i in range(task_lo[q], hi):
-                if i + PREFETCH_AHEAD < hi:
-                    prefetch_write_1d(leaf_out, rows[i + PREFETCH_AHEAD])
-                leaf_out[rows[i]] = ids[e]
-
-    return write_leaves
-
-
-_write_leaves = _make_write_leaves(False)
-_write_leaves_parallel = _make_write_leaves(True)
-
-
-@njit(cache=True, nogil=True)
-def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end, feature,
-               split_bin, missing_left, rows_only):
-    """Stable in-place partition of the node start:end of rows, X_node and stats_node (in/out)
-    by the split; tmp_* are scratch of the same shapes. Returns where the right child starts.
-    rows_only: move the row ids only (the children are final leaves: nothing reads their X_node
-    or stats_node again), which saves most of the partition's cost at the last level."""
-    if rows_only:
-        n_left = start
-        n_right = 0
-        for i in range(start, end):
-            b = X_node[i, feature]
-            if _goes_left(b, split_bin, missing_left):
-                rows[n_left] = rows[i]
-                n_left += 1
-            else:
-                tmp_rows[n_right] = rows[i]
-                n_right += 1
-        rows[n_left:end] = tmp_rows[:n_right]
-        return n_left
-    n_left = start
-    n_right = 0
-    # Rows move as 8-byte words: X_node's rows are padded to a multiple of 8 codes (_grow).
-    words = X_node.view(np.uint64)
-    tmp_words = tmp_X.view(np.uint64)
-    n_words = words.shape[1]
-    n_channels = stats_node.shape[1]
-    for i in range(start, end):
-        b = X_node[i, feature]
-        goes_left = _goes_left(b, split_bin, missing_left)
-        if goes_left:
-            if n_left != i:
-                rows[n_left] = rows[i]
-                for w in range(n_words):
-                    words[n_left, w] = words[i, w]
-                for c in range(n_channels):
-                    stats_node[n_left, c] = stats_node[i, c]
-            n_left += 1
-        else:
-            tmp_rows[n_right] = rows[i]
-            for w in range(n_words):
-                tmp_words[n_right, w] = words[i, w]
-            for c in range(n_channels):
-                tmp_stats[n_right, c] = stats_node[i, c]
-            n_right += 1
-    for k in range(n_right):
-        rows[n_left + k] = tmp_rows[k]
-        for w in range(n_words):
-            words[n_left + k, w] = tmp_words[k, w]
-        for c in range(n_channels):
-            stats_node[n_left + k, c] = tmp_stats[k, c]
-    return n_left
-
-
-@njit(cache=True, nogil=True)
 def _reserve_slots(hist_pool, free, n_free, n_needed):
     """(hist_pool, free, n_free) with at least n_needed free slots: the pool doubled (its live
     histograms copied) when short. free[:n_free] lists the free slots."""
@@ -299,7 +79,12 @@ def _reserve_slots(hist_pool, free, n_free, n_needed):
     size = hist_pool.shape[0]
     new_size = max(2 * size, size + n_needed - n_free)
     grown = np.empty((new_size, hist_pool.shape[1], hist_pool.shape[2], hist_pool.shape[3]))
-    grown[:size] = hist_pool
+    # An element loop, not grown[:size] = hist_pool: the slice assignment compiles Numba's
+    # shape-mismatch error path with its string formatting (~4 s of a cold first fit).
+    flat = grown.reshape(-1)
+    live = hist_pool.reshape(-1)
+    for i in range(live.shape[0]):
+        flat[i] = live[i]
     grown_free = np.empty(new_size, np.int64)
     grown_free[:n_free] = free[:n_free]
     for k in range(new_size - size):
@@ -316,443 +101,473 @@ def _fitted_scratch(scratch, n_blocks, n_pool, hist_slots):
     return np.empty((n_blocks, n_pool, N_HIST_BINS, hist_slots))
 
 
-@njit(cache=True, nogil=True)
-def _grow(X_binned, columns, stats, rows, pool, level_masks, level_max_features,
-          representatives, edges, criterion, params,
-          max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, min_gain,
-          max_leaf_nodes, random_splits, rng_state, parallel, n_workers, gather, tmp_rows,
-          hist_pool, scratch, per_pair, leaf_out):
-    """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous, except
-    the children of a split whose rows _split_rows assigned to leaf_out unmoved).
+def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless):
+    """The grower kernel of one family, its mode frozen as closure constants: Numba prunes the
+    branches of the other modes before typing (and inlines the dispatchers that take these as
+    selectors: _build_histogram, _build_histograms_rows, _find_best_split, _scan_nodes), so a
+    fit compiles only the kernels it runs. grow_tree picks the variant (_grow_kernel).
 
-    X_binned (n_samples, n_features) uint8; columns: X_binned column-major (n_features,
-    n_samples) in gather mode (the partitions read it, see _make_split_rows), else unused;
-    stats (n_samples, C) float64 per-sample channels;
-    rows (n_rows,) int32 the rows in the tree (positive weight); pool (n_pool,) int32 features the
-    tree may use; level_masks (n_levels, n_pool) uint8: the pool features nodes at depth d may
-    use (row min(d, n_levels - 1)), of which level_max_features[d] are drawn per node;
-    max_leaf_nodes > 0 selects best-first.
-    A node is split when its best gain >= min_gain. gather: keep no node-ordered copies; every
-    node gets a full histogram read through its row ids and splits move row ids only.
-    representatives / edges (n_features, MAX_BINS): the binner's, for extra-trees thresholds.
-    parallel: Numba's threads, n_workers of them, build histograms, split rows and scan
-    features (the tree does not depend on it).
-    tmp_rows (>= n_rows,) int32: scratch of the partitions;
-    hist_pool (the node histograms), scratch (the histogram kernels'), per_pair (the scans'):
-    buffers reused when their shape fits, else replaced, and returned (see GrowBuffers).
-    leaf_out (n_samples,) int32 (out) or empty: each sample's leaf, -1 for samples not in rows
-    (gather mode writes the last level's leaves during its splits, see _split_rows).
-    Returns node arrays: feature, bin, drawn threshold (NaN: the bin's edge), missing_left, left,
-    right, sums (n_nodes, 1 + C), gain, depth; then hist_pool, scratch, per_pair.
+    gather: keep no node-ordered copies (boosters); every node gets a full histogram read
+        through its row ids, splits move row ids only, and a depthwise tree grows a level per
+        step. Otherwise (forests, single trees) rows, codes and channels are kept in node order
+        and nodes are grown depth-first, or best-first with max_leaf_nodes.
+    parallel: Numba's threads build histograms, split rows and scan features (boosting, one
+        tree at a time).
+    criterion: one of the CRITERION_* ids; n_channels: stats' channel count (-1: more than 4,
+        read at run time).
+    random_splits: extra-trees thresholds.
+    countless: (g, h) histograms without a count slot (second order, gather mode,
+        min_samples_leaf <= 1, exhaustive splits): one 16-byte add per (row, feature) instead of
+        24 (1.4-1.8x faster histograms, the bulk of a boosting round). Nothing needs the count:
+        min_samples_leaf <= 1 holds between present bins, the children's counts come from the
+        partition, and a node without NaN sends NaN right as xgboost does
+        (see _splitter._record_best).
     """
-    n_rows = rows.shape[0]
-    n_slots = stats.shape[1] + 1
-    n_pool = pool.shape[0]
-    # Node slots: a tree has at most 2 n_rows - 1 nodes (fewer under max_leaf_nodes/max_depth),
-    # but a full-depth forest tree uses a tenth of that, so start small and double on demand
-    # (~150 bytes a slot: the worst case would dominate a forest's peak memory).
-    max_nodes = max(2 * n_rows - 1, 1)
-    if max_leaf_nodes > 0:
-        max_nodes = min(max_nodes, 2 * max_leaf_nodes - 1)
-    if max_depth < 31:
-        max_nodes = min(max_nodes, 2 ** (max_depth + 1) - 1)
-    capacity = min(max_nodes, _INITIAL_NODE_CAPACITY)
+    counted = not countless
 
-    start = np.empty(capacity, np.int64)
-    end = np.empty(capacity, np.int64)
-    depth = np.empty(capacity, np.int64)
-    sums = np.zeros((capacity, n_slots))
-    feature = np.full(capacity, TREE_LEAF, np.int32)
-    split_bin = np.zeros(capacity, np.int32)
-    missing_left = np.zeros(capacity, np.uint8)
-    left = np.full(capacity, TREE_LEAF, np.int32)
-    right = np.full(capacity, TREE_LEAF, np.int32)
-    gain = np.zeros(capacity)
-    assigned = np.zeros(capacity, np.uint8)  # leaves whose rows leaf_out already holds
-    hist_slot = np.full(capacity, -1, np.int64)  # the node's histogram in hist_pool, or -1
-    cand_gain = np.full(capacity, -np.inf)
-    cand_meta = np.zeros((capacity, 3), np.int64)
-    cand_left = np.zeros((capacity, n_slots))
-    cand_threshold = np.full(capacity, np.nan)
-    drawn_threshold = np.full(capacity, np.nan)
+    def grow(X_binned, columns, stats, rows, pool, level_masks, level_max_features,
+             representatives, edges, params, max_depth, min_samples_split, min_samples_leaf,
+             min_weight_leaf, min_gain, max_leaf_nodes, rng_state, n_workers, tmp_rows, hist_pool,
+             scratch, per_pair, leaf_out):
+        """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous, except
+        the children of a split whose rows _split_rows assigned to leaf_out unmoved).
 
-    scratch_hist = np.zeros((N_HIST_BINS, n_slots))
-    touched = np.empty(N_HIST_BINS, np.int32)
-    codes = np.empty(N_HIST_BINS, np.int32)
-    pool_order = np.empty(n_pool, np.int32)
-    # Node-ordered copies of the tree's rows (see module doc) and the partition's scratch.
-    n_copied = 0 if gather else n_rows
-    # Rows padded to a multiple of 8 codes, so that _partition moves them as 8-byte words.
-    X_node = np.empty((n_copied, (X_binned.shape[1] + 7) // 8 * 8), np.uint8)
-    stats_node = np.empty((n_copied, n_slots - 1))
-    # Subtraction needs every node to see every pool feature; extra-trees never builds full ones
-    # (unless gathering, where every node has a full histogram of the pool).
-    every_feature = level_masks.shape[0] == 1 and level_max_features[0] >= n_pool
-    for k in range(n_pool):
-        every_feature = every_feature and level_masks[0, k] == 1
-    use_subtraction = gather or (every_feature and not random_splits)
-    # Countless histograms: a second-order tree in gather mode keeps (g, h) per bin and no row
-    # count, one 16-byte add per (row, feature) instead of 24 bytes (1.4-1.8x faster
-    # histograms, the bulk of a boosting round). Nothing needs the count: min_samples_leaf <= 1
-    # holds between present bins, the children's counts come from the partition, and a node
-    # without NaN sends NaN right as xgboost does (see _splitter._record_best).
-    countless = (gather and criterion == CRITERION_SECOND_ORDER and min_samples_leaf <= 1
-                 and not random_splits)
-    hist_slots = n_slots - 1 if countless else n_slots
-    # With a full root histogram nothing reads the root's node-ordered copy: build the histogram
-    # through `rows` and fill X_node/stats_node after the root split, already in child order
-    # (or never, when the children are final leaves: a stump moves no data at all).
-    lazy_root = gather or (use_subtraction and n_rows >= _FULL_HISTOGRAM_MIN_ROWS)
-    if not lazy_root:
-        _gather_rows(X_binned, stats, rows, X_node, stats_node)
-    tmp_X = np.empty_like(X_node)
-    tmp_stats = np.empty_like(stats_node)
-    cum = np.empty(n_slots)
-    lbuf = np.empty(n_slots)
-    rbuf = np.empty(n_slots)
-    best_gain = np.empty(1)
-    best_meta = np.empty(3, np.int64)
-    best_left = np.empty(n_slots)
-    best_threshold = np.empty(1)
-    no_hist = np.zeros((0, 0, 0))
-    # A depthwise tree in gather mode (boosting) is grown a level per step: the level's rows
-    # split, its histograms built and its split searches run as one parallel region each,
-    # where one region per node left the threads idle on the many small nodes of the deep
-    # levels. Other trees take one node per step, depth-first (scikit-learn's order) or
-    # best-first. The tree is the same either way, its nodes numbered level by level (ties
-    # between features aside: the second-order criterion gives them to the lower index, the
-    # others to the first feature drawn, and a level draws its nodes' features in its order).
-    level_wise = gather and max_leaf_nodes <= 0
-    # The children of a step whose full histograms are scanned feature by feature over the
-    # threads, all in one loop (_scan_nodes); the serial grower scans node by node.
-    scan_together = parallel and use_subtraction and not random_splits
-    # Node histograms live in hist_pool slots (one per node that has one; a split hands its
-    # parent's slot to the larger child, which is parent - smaller). Histograms of the pool's
-    # features, with or without the count slot.
-    if (hist_pool.shape[1] != n_pool or hist_pool.shape[2] != N_HIST_BINS
-            or hist_pool.shape[3] != hist_slots):
-        hist_pool = np.empty((0, n_pool, N_HIST_BINS, hist_slots))
-    n_free = hist_pool.shape[0]
-    free = np.arange(n_free - 1, -1, -1)
-
-    def splittable(node):
-        n = end[node] - start[node]
-        w = _node_weight(sums[node], criterion)
-        if (depth[node] >= max_depth or n < min_samples_split or n < 2 * min_samples_leaf
-                or w < 2.0 * min_weight_leaf):
-            return False
-        if criterion != CRITERION_SECOND_ORDER:
-            if w <= 0.0 or _weighted_impurity(sums[node], criterion, params) / w <= _EPSILON:
-                return False
-        return True
-
-    def every_pool_feature(node):
-        # The node's split search visits every pool feature of a full histogram.
-        if hist_slot[node] < 0 or random_splits:
-            return False
-        level = min(depth[node], level_masks.shape[0] - 1)
-        visit_all = level_max_features[level] >= n_pool
-        for k in range(n_pool):
-            visit_all = visit_all and level_masks[level, k] == 1
-        return visit_all
-
-    def record(node):
-        if best_meta[0] >= 0 and best_gain[0] >= min_gain:
-            cand_gain[node] = best_gain[0]
-            cand_meta[node, :] = best_meta
-            cand_left[node, :] = best_left
-            cand_threshold[node] = best_threshold[0]
-
-    def evaluate(node):
-        level = min(depth[node], level_masks.shape[0] - 1)
-        node_hist = hist_pool[hist_slot[node]] if hist_slot[node] >= 0 else no_hist
-        _find_best_split(X_node, stats_node, start[node], end[node], sums[node], node_hist,
-                         pool, level_masks[level], pool_order, level_max_features[level],
-                         representatives, edges, criterion,
-                         params, min_samples_leaf, min_weight_leaf, random_splits, rng_state,
-                         scratch_hist, touched, codes, cum, lbuf, rbuf, best_gain, best_meta,
-                         best_left, best_threshold)
-        record(node)
-
-    if n_rows < leaf_out.shape[0]:
-        leaf_out[:] = -1
-    # Root.
-    start[0] = 0
-    end[0] = n_rows
-    depth[0] = 0
-    if not gather:
-        for i in range(n_rows):
-            sums[0, 0] += 1.0
-            for c in range(n_slots - 1):
-                sums[0, 1 + c] += stats[rows[i], c]
-    no_parent = np.full(1, -1, np.int64)
-    if lazy_root:
-        hist_pool, free, n_free = _reserve_slots(hist_pool, free, n_free, 1)
-        n_free -= 1
-        hist_slot[0] = free[n_free]
-        bounds = np.zeros((1, 2), np.int64)
-        bounds[0, 1] = n_rows
-        scratch = _fitted_scratch(scratch, _scratch_blocks(bounds), n_pool, hist_slots)
-        _build_histograms_rows(X_binned, stats, rows, pool, bounds, hist_slot[:1], no_parent,
-                               hist_pool, scratch, parallel, n_workers)
-    if gather:
-        # The root's sums off its histogram: every row is in one bin of each feature. A serial
-        # sum over the rows is a chain of dependent adds (2 ms at 400k rows, 4% of a round).
-        sums[0, 0] = n_rows
-        first_feature = hist_pool[hist_slot[0], 0]
-        offset = hist_slots - (n_slots - 1)
-        for b in range(N_HIST_BINS):
-            for c in range(n_slots - 1):
-                sums[0, 1 + c] += first_feature[b, offset + c]
-    n_nodes = 1
-    n_leaves = 1
-    pending = np.empty(capacity, np.int64)
-    batch = np.empty(capacity, np.int64)
-    to_evaluate = np.zeros(1, np.int64)
-    n_to_evaluate = 1
-    n_pending = 0
-
-    while True:
-        # Split searches of the nodes just made (the root, then each step's children), in order.
-        if scan_together:
-            # The serial loop's draws for every node that visits every pool feature, in node
-            # order (others are searched serially in turn), then one scan of them all.
-            n_pairs = n_to_evaluate * n_pool
-            if per_pair[1].shape[0] < n_pairs or per_pair[3].shape[1] != n_slots:
-                per_pair = scan_buffers(n_pairs, n_slots)
-            orders = np.empty((n_to_evaluate, n_pool), np.int32)
-            scanned = np.empty(n_to_evaluate, np.int64)
-            n_scanned = 0
-            for k in range(n_to_evaluate):
-                node = to_evaluate[k]
-                if not splittable(node):
-                    continue
-                if not every_pool_feature(node):
-                    evaluate(node)
-                    continue
-                for i in range(n_pool):
-                    pool_order[i] = i
-                for i in range(n_pool):
-                    _draw_feature(rng_state, pool_order, i)
-                orders[n_scanned] = pool_order
-                scanned[n_scanned] = node
-                n_scanned += 1
-            if n_scanned > 0:
-                node_sums = np.empty((n_scanned, n_slots))
-                slots = np.empty(n_scanned, np.int64)
-                for e in range(n_scanned):
-                    node_sums[e] = sums[scanned[e]]
-                    slots[e] = hist_slot[scanned[e]]
-                _scan_nodes(hist_pool, slots, node_sums, pool, orders[:n_scanned], criterion,
-                            params, min_samples_leaf, min_weight_leaf, per_pair)
-                for e in range(n_scanned):
-                    best_threshold[0] = np.nan
-                    _best_of_scans(per_pair, e, n_pool, node_sums[e], criterion, params, rbuf,
-                                   best_gain, best_meta, best_left)
-                    record(scanned[e])
-        else:
-            for k in range(n_to_evaluate):
-                if splittable(to_evaluate[k]):
-                    evaluate(to_evaluate[k])
-        # Queue the nodes with a split: level by level (a queue), depth-first (a stack: right
-        # pushed first, so the left child is expanded first) or best-first. The others are
-        # leaves and let their histograms go.
-        for k in range(n_to_evaluate):
-            node = to_evaluate[n_to_evaluate - 1 - k] if not level_wise else to_evaluate[k]
-            if cand_gain[node] > -np.inf:
-                pending[n_pending] = node
-                n_pending += 1
-            elif hist_slot[node] >= 0:
-                free[n_free] = hist_slot[node]
-                n_free += 1
-                hist_slot[node] = -1
-        if n_pending == 0:
-            break
-
-        # The nodes split this step.
+        X_binned (n_samples, n_features) uint8; columns: X_binned column-major (n_features,
+        n_samples) in gather mode (the partitions read it, see _make_split_rows), else unused;
+        stats (n_samples, C) float64 per-sample channels;
+        rows (n_rows,) int32 the rows in the tree (positive weight); pool (n_pool,) int32 features
+        the tree may use; level_masks (n_levels, n_pool) uint8: the pool features nodes at depth
+        d may use (row min(d, n_levels - 1)), of which level_max_features[d] are drawn per node;
+        max_leaf_nodes > 0 selects best-first.
+        A node is split when its best gain >= min_gain.
+        representatives / edges (n_features, MAX_BINS): the binner's, for extra-trees thresholds.
+        n_workers: the threads (parallel variants) that build histograms, split rows and scan
+        features (the tree does not depend on it).
+        tmp_rows (>= n_rows,) int32: scratch of the partitions;
+        hist_pool (the node histograms), scratch (the histogram kernels'), per_pair (the scans'):
+        buffers reused when their shape fits, else replaced, and returned (see GrowBuffers).
+        leaf_out (n_samples,) int32 (out) or empty: each sample's leaf, -1 for samples not in rows
+        (gather mode writes the last level's leaves during its splits, see _split_rows).
+        Returns node arrays: feature, bin, drawn threshold (NaN: the bin's edge), missing_left,
+        left, right, sums (n_nodes, 1 + C), gain, depth; then hist_pool, scratch, per_pair.
+        """
+        n_rows = rows.shape[0]
+        n_slots = stats.shape[1] + 1
+        n_pool = pool.shape[0]
+        # Node slots: a tree has at most 2 n_rows - 1 nodes (fewer under max_leaf_nodes/max_depth),
+        # but a full-depth forest tree uses a tenth of that, so start small and double on demand
+        # (~150 bytes a slot: the worst case would dominate a forest's peak memory).
+        max_nodes = max(2 * n_rows - 1, 1)
         if max_leaf_nodes > 0:
-            if n_leaves >= max_leaf_nodes:
-                break
-            # Best-first: the pending leaf with the largest gain (first one on ties).
-            k_best = 0
-            for k in range(1, n_pending):
-                if cand_gain[pending[k]] > cand_gain[pending[k_best]]:
-                    k_best = k
-            batch[0] = pending[k_best]
-            for k in range(k_best, n_pending - 1):
-                pending[k] = pending[k + 1]
-            n_batch = 1
-            n_pending -= 1
-        elif level_wise:
-            n_batch = n_pending
-            batch[:n_batch] = pending[:n_pending]
-            n_pending = 0
-        else:
-            batch[0] = pending[n_pending - 1]
-            n_batch = 1
-            n_pending -= 1
-        while n_nodes + 2 * n_batch > capacity:
-            capacity *= 2
-            start = _doubled(start, 0)
-            end = _doubled(end, 0)
-            depth = _doubled(depth, 0)
-            sums = _doubled(sums, 0.0)
-            feature = _doubled(feature, TREE_LEAF)
-            split_bin = _doubled(split_bin, 0)
-            missing_left = _doubled(missing_left, 0)
-            left = _doubled(left, TREE_LEAF)
-            right = _doubled(right, TREE_LEAF)
-            gain = _doubled(gain, 0.0)
-            cand_gain = _doubled(cand_gain, -np.inf)
-            cand_meta = _doubled(cand_meta, 0)
-            cand_left = _doubled(cand_left, 0.0)
-            cand_threshold = _doubled(cand_threshold, np.nan)
-            drawn_threshold = _doubled(drawn_threshold, np.nan)
-            pending = _doubled(pending, 0)
-            batch = _doubled(batch, 0)
-            assigned = _doubled(assigned, 0)
-            hist_slot = _doubled(hist_slot, -1)
+            max_nodes = min(max_nodes, 2 * max_leaf_nodes - 1)
+        if max_depth < 31:
+            max_nodes = min(max_nodes, 2 ** (max_depth + 1) - 1)
+        capacity = min(max_nodes, _INITIAL_NODE_CAPACITY)
 
-        # Rows. Children at max_depth, or made by the split that reaches max_leaf_nodes, are
-        # never split: they need no histogram, no split search and no data moved (gather mode
-        # assigns their leaves instead). A step's nodes share their depth.
-        children_split = (depth[batch[0]] + 1 < max_depth
-                          and (max_leaf_nodes <= 0 or n_leaves + n_batch < max_leaf_nodes))
-        mids = np.empty(n_batch, np.int64)
-        if gather:
-            bounds = np.empty((n_batch, 2), np.int64)
-            first_child = np.empty(n_batch, np.int64)
-            for e in range(n_batch):
-                bounds[e, 0] = start[batch[e]]
-                bounds[e, 1] = end[batch[e]]
-                first_child[e] = n_nodes + 2 * e
-            assign = not children_split and leaf_out.shape[0] > 0
-            splits = cand_meta[batch[:n_batch]]
-            if parallel:
-                _split_rows_parallel(rows, columns, tmp_rows, bounds, splits, mids,
-                                     assign, first_child, leaf_out)
-            else:
-                _split_rows(rows, columns, tmp_rows, bounds, splits, mids, assign,
-                            first_child, leaf_out)
-        else:
-            node = batch[0]
-            if node == 0 and lazy_root:
-                mids[0] = _partition_rows(rows, X_binned[:, cand_meta[0, 0]], tmp_rows, 0,
-                                          n_rows, cand_meta[0, 1], cand_meta[0, 2] == 1)
-                if children_split:
-                    _gather_rows(X_binned, stats, rows, X_node, stats_node)
-            else:
-                mids[0] = _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats,
-                                     start[node], end[node], cand_meta[node, 0],
-                                     cand_meta[node, 1], cand_meta[node, 2] == 1,
-                                     not children_split)
-            assign = False
+        start = np.empty(capacity, np.int64)
+        end = np.empty(capacity, np.int64)
+        depth = np.empty(capacity, np.int64)
+        sums = np.zeros((capacity, n_slots))
+        feature = np.full(capacity, TREE_LEAF, np.int32)
+        split_bin = np.zeros(capacity, np.int32)
+        missing_left = np.zeros(capacity, np.uint8)
+        left = np.full(capacity, TREE_LEAF, np.int32)
+        right = np.full(capacity, TREE_LEAF, np.int32)
+        gain = np.zeros(capacity)
+        assigned = np.zeros(capacity, np.uint8)  # leaves whose rows leaf_out already holds
+        hist_slot = np.full(capacity, -1, np.int64)  # the node's histogram in hist_pool, or -1
+        cand_gain = np.full(capacity, -np.inf)
+        cand_meta = np.zeros((capacity, 3), np.int64)
+        cand_left = np.zeros((capacity, n_slots))
+        cand_threshold = np.full(capacity, np.nan)
+        drawn_threshold = np.full(capacity, np.nan)
 
-        # Children, numbered in the step's order; each split's smaller child gets a histogram
-        # built and the larger one its parent's slot (parent - smaller) when they split on.
-        gets_hist = np.empty(n_batch, np.bool_)
-        for e in range(n_batch):
-            node = batch[e]
-            n_l = mids[e] - start[node]
-            n_r = end[node] - mids[e]
-            gets_hist[e] = (hist_slot[node] >= 0 and children_split
-                            and (gather or max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS))
-        n_targets = gets_hist.sum()
-        hist_pool, free, n_free = _reserve_slots(hist_pool, free, n_free, n_targets)
-        target_bounds = np.empty((n_targets, 2), np.int64)
-        target_slots = np.empty(n_targets, np.int64)
-        target_parents = np.empty(n_targets, np.int64)
-        n_targets = 0
-        for e in range(n_batch):
-            node = batch[e]
-            mid = mids[e]
-            feature[node] = cand_meta[node, 0]
-            split_bin[node] = cand_meta[node, 1]
-            drawn_threshold[node] = cand_threshold[node]
-            missing_left[node] = cand_meta[node, 2]
-            gain[node] = cand_gain[node]
-            l_node = n_nodes
-            r_node = n_nodes + 1
-            n_nodes += 2
-            n_leaves += 1
-            left[node] = l_node
-            right[node] = r_node
-            if assign:
-                assigned[l_node] = 1
-                assigned[r_node] = 1
-            start[l_node] = start[node]
-            end[l_node] = mid
-            start[r_node] = mid
-            end[r_node] = end[node]
-            depth[l_node] = depth[node] + 1
-            depth[r_node] = depth[node] + 1
-            sums[l_node, :] = cand_left[node]
-            for c in range(n_slots):
-                sums[r_node, c] = sums[node, c] - cand_left[node, c]
-            # Counts from the partition: exact (not a float difference), and countless
-            # histograms have none.
-            sums[l_node, 0] = end[l_node] - start[l_node]
-            sums[r_node, 0] = end[r_node] - start[r_node]
-            parent_slot = hist_slot[node]
-            hist_slot[node] = -1
-            if parent_slot < 0:
-                continue
-            if not gets_hist[e]:
-                free[n_free] = parent_slot
-                n_free += 1
-                continue
-            small, large = ((l_node, r_node) if mid - start[node] <= end[node] - mid
-                            else (r_node, l_node))
+        scratch_hist = np.zeros((N_HIST_BINS, n_slots))
+        touched = np.empty(N_HIST_BINS, np.int32)
+        codes = np.empty(N_HIST_BINS, np.int32)
+        pool_order = np.empty(n_pool, np.int32)
+        # Node-ordered copies of the tree's rows (see module doc) and the partition's scratch.
+        n_copied = 0 if gather else n_rows
+        # Rows padded to a multiple of 8 codes, so that _partition moves them as 8-byte words.
+        X_node = np.empty((n_copied, (X_binned.shape[1] + 7) // 8 * 8), np.uint8)
+        stats_node = np.empty((n_copied, n_slots - 1))
+        # Subtraction needs every node to see every pool feature; extra-trees never builds full ones
+        # (unless gathering, where every node has a full histogram of the pool).
+        every_feature = level_masks.shape[0] == 1 and level_max_features[0] >= n_pool
+        for k in range(n_pool):
+            every_feature = every_feature and level_masks[0, k] == 1
+        use_subtraction = gather or (every_feature and not random_splits)
+        hist_slots = n_slots - 1 if countless else n_slots
+        # With a full root histogram nothing reads the root's node-ordered copy: build the histogram
+        # through `rows` and fill X_node/stats_node after the root split, already in child order
+        # (or never, when the children are final leaves: a stump moves no data at all).
+        lazy_root = gather or (use_subtraction and n_rows >= _FULL_HISTOGRAM_MIN_ROWS)
+        if not gather and not lazy_root:
+            _gather_rows(X_binned, stats, rows, X_node, stats_node)
+        tmp_X = np.empty_like(X_node)
+        tmp_stats = np.empty_like(stats_node)
+        cum = np.empty(n_slots)
+        lbuf = np.empty(n_slots)
+        rbuf = np.empty(n_slots)
+        best_gain = np.empty(1)
+        best_meta = np.empty(3, np.int64)
+        best_left = np.empty(n_slots)
+        best_threshold = np.empty(1)
+        no_hist = np.zeros((0, 0, 0))
+        # A depthwise tree in gather mode (boosting) is grown a level per step: the level's rows
+        # split, its histograms built and its split searches run as one parallel region each,
+        # where one region per node left the threads idle on the many small nodes of the deep
+        # levels. Other trees take one node per step, depth-first (scikit-learn's order) or
+        # best-first. The tree is the same either way, its nodes numbered level by level (ties
+        # between features aside: the second-order criterion gives them to the lower index, the
+        # others to the first feature drawn, and a level draws its nodes' features in its order).
+        # The children of a step whose full histograms are scanned feature by feature over the
+        # threads, all in one loop (_scan_nodes); the serial grower scans node by node.
+        # Node histograms live in hist_pool slots (one per node that has one; a split hands its
+        # parent's slot to the larger child, which is parent - smaller). Histograms of the pool's
+        # features, with or without the count slot.
+        if (hist_pool.shape[1] != n_pool or hist_pool.shape[2] != N_HIST_BINS
+                or hist_pool.shape[3] != hist_slots):
+            hist_pool = np.empty((0, n_pool, N_HIST_BINS, hist_slots))
+        n_free = hist_pool.shape[0]
+        free = np.arange(n_free - 1, -1, -1)
+
+        def splittable(node):
+            n = end[node] - start[node]
+            w = _node_weight(sums[node], criterion)
+            if (depth[node] >= max_depth or n < min_samples_split or n < 2 * min_samples_leaf
+                    or w < 2.0 * min_weight_leaf):
+                return False
+            if criterion != CRITERION_SECOND_ORDER:
+                if w <= 0.0 or _weighted_impurity(sums[node], criterion, params) / w <= _EPSILON:
+                    return False
+            return True
+
+        def every_pool_feature(node):
+            # The node's split search visits every pool feature of a full histogram.
+            if hist_slot[node] < 0 or random_splits:
+                return False
+            level = min(depth[node], level_masks.shape[0] - 1)
+            visit_all = level_max_features[level] >= n_pool
+            for k in range(n_pool):
+                visit_all = visit_all and level_masks[level, k] == 1
+            return visit_all
+
+        def record(node):
+            if best_meta[0] >= 0 and best_gain[0] >= min_gain:
+                cand_gain[node] = best_gain[0]
+                cand_meta[node, :] = best_meta
+                cand_left[node, :] = best_left
+                cand_threshold[node] = best_threshold[0]
+
+        def evaluate(node):
+            level = min(depth[node], level_masks.shape[0] - 1)
+            node_hist = hist_pool[hist_slot[node]] if hist_slot[node] >= 0 else no_hist
+            _find_best_split(X_node, stats_node, start[node], end[node], sums[node], node_hist,
+                             pool, level_masks[level], pool_order, level_max_features[level],
+                             representatives, edges, criterion, n_channels, counted, params,
+                             min_samples_leaf, min_weight_leaf, random_splits, rng_state,
+                             scratch_hist, touched, codes, cum, lbuf, rbuf, best_gain, best_meta,
+                             best_left, best_threshold)
+            record(node)
+
+        if n_rows < leaf_out.shape[0]:
+            leaf_out[:] = -1
+        # Root.
+        start[0] = 0
+        end[0] = n_rows
+        depth[0] = 0
+        if not gather:
+            for i in range(n_rows):
+                sums[0, 0] += 1.0
+                for c in range(n_slots - 1):
+                    sums[0, 1 + c] += stats[rows[i], c]
+        no_parent = np.full(1, -1, np.int64)
+        if lazy_root:
+            hist_pool, free, n_free = _reserve_slots(hist_pool, free, n_free, 1)
             n_free -= 1
-            hist_slot[small] = free[n_free]
-            hist_slot[large] = parent_slot
-            target_bounds[n_targets, 0] = start[small]
-            target_bounds[n_targets, 1] = end[small]
-            target_slots[n_targets] = hist_slot[small]
-            target_parents[n_targets] = parent_slot
-            n_targets += 1
-        # Histograms: the smaller children's built, the larger ones' by subtraction.
+            hist_slot[0] = free[n_free]
+            bounds = np.zeros((1, 2), np.int64)
+            bounds[0, 1] = n_rows
+            scratch = _fitted_scratch(scratch, _scratch_blocks(bounds), n_pool, hist_slots)
+            _build_histograms_rows(X_binned, stats, rows, pool, bounds, hist_slot[:1], no_parent,
+                                   hist_pool, scratch, parallel, n_workers, n_channels, counted)
         if gather:
-            scratch = _fitted_scratch(scratch, _scratch_blocks(target_bounds), n_pool,
-                                      hist_slots)
-            _build_histograms_rows(X_binned, stats, rows, pool, target_bounds, target_slots,
-                                   target_parents, hist_pool, scratch, parallel, n_workers)
-        else:
-            for t in range(n_targets):
-                small_hist = hist_pool[target_slots[t]]
-                small_hist[:] = 0.0
-                _build_histogram(X_node, stats_node, target_bounds[t, 0], target_bounds[t, 1],
-                                 pool, small_hist, parallel)
-                parent_hist = hist_pool[target_parents[t]]
-                _subtract_histograms(parent_hist, small_hist, parent_hist)
-        n_to_evaluate = 2 * n_batch if children_split else 0
-        if to_evaluate.shape[0] < n_to_evaluate:
-            to_evaluate = np.empty(batch.shape[0] * 2, np.int64)
-        for k in range(n_to_evaluate):
-            to_evaluate[k] = n_nodes - n_to_evaluate + k
+            # The root's sums off its histogram: every row is in one bin of each feature. A serial
+            # sum over the rows is a chain of dependent adds (2 ms at 400k rows, 4% of a round).
+            sums[0, 0] = n_rows
+            first_feature = hist_pool[hist_slot[0], 0]
+            offset = hist_slots - (n_slots - 1)
+            for b in range(N_HIST_BINS):
+                for c in range(n_slots - 1):
+                    sums[0, 1 + c] += first_feature[b, offset + c]
+        n_nodes = 1
+        n_leaves = 1
+        pending = np.empty(capacity, np.int64)
+        batch = np.empty(capacity, np.int64)
+        to_evaluate = np.zeros(1, np.int64)
+        n_to_evaluate = 1
+        n_pending = 0
 
-    if leaf_out.shape[0] > 0:
-        # The other leaves: their rows are contiguous in rows.
-        n_unassigned = 0
-        for node in range(n_nodes):
-            n_unassigned += left[node] == TREE_LEAF and assigned[node] == 0
-        leaf_bounds = np.empty((n_unassigned, 2), np.int64)
-        leaf_ids = np.empty(n_unassigned, np.int32)
-        n_unassigned = 0
-        for node in range(n_nodes):
-            if left[node] == TREE_LEAF and assigned[node] == 0:
-                leaf_bounds[n_unassigned, 0] = start[node]
-                leaf_bounds[n_unassigned, 1] = end[node]
-                leaf_ids[n_unassigned] = node
-                n_unassigned += 1
-        if parallel:
-            _write_leaves_parallel(rows, leaf_bounds, leaf_ids, leaf_out)
-        else:
-            _write_leaves(rows, leaf_bounds, leaf_ids, leaf_out)
-    return (feature[:n_nodes].copy(), split_bin[:n_nodes].copy(),
-            drawn_threshold[:n_nodes].copy(), missing_left[:n_nodes].copy(),
-            left[:n_nodes].copy(), right[:n_nodes].copy(), sums[:n_nodes].copy(),
-            gain[:n_nodes].copy(), depth[:n_nodes].copy(), hist_pool, scratch, per_pair)
+        while True:
+            # Split searches of the nodes just made (the root, then each step's children), in order.
+            if parallel and not random_splits and use_subtraction:
+                # The serial loop's draws for every node that visits every pool feature, in node
+                # order (others are searched serially in turn), then one scan of them all.
+                n_pairs = n_to_evaluate * n_pool
+                if per_pair[1].shape[0] < n_pairs or per_pair[3].shape[1] != n_slots:
+                    per_pair = scan_buffers(n_pairs, n_slots)
+                orders = np.empty((n_to_evaluate, n_pool), np.int32)
+                scanned = np.empty(n_to_evaluate, np.int64)
+                n_scanned = 0
+                for k in range(n_to_evaluate):
+                    node = to_evaluate[k]
+                    if not splittable(node):
+                        continue
+                    if not every_pool_feature(node):
+                        evaluate(node)
+                        continue
+                    for i in range(n_pool):
+                        pool_order[i] = i
+                    for i in range(n_pool):
+                        _draw_feature(rng_state, pool_order, i)
+                    orders[n_scanned] = pool_order
+                    scanned[n_scanned] = node
+                    n_scanned += 1
+                if n_scanned > 0:
+                    node_sums = np.empty((n_scanned, n_slots))
+                    slots = np.empty(n_scanned, np.int64)
+                    for e in range(n_scanned):
+                        node_sums[e] = sums[scanned[e]]
+                        slots[e] = hist_slot[scanned[e]]
+                    _scan_nodes(hist_pool, slots, node_sums, pool, orders[:n_scanned], criterion,
+                                n_channels, counted, params, min_samples_leaf, min_weight_leaf,
+                                per_pair)
+                    for e in range(n_scanned):
+                        best_threshold[0] = np.nan
+                        _best_of_scans(per_pair, e, n_pool, node_sums[e], criterion, params, rbuf,
+                                       best_gain, best_meta, best_left)
+                        record(scanned[e])
+            else:
+                for k in range(n_to_evaluate):
+                    if splittable(to_evaluate[k]):
+                        evaluate(to_evaluate[k])
+            # Queue the nodes with a split: level by level (a queue), depth-first (a stack: right
+            # pushed first, so the left child is expanded first) or best-first. The others are
+            # leaves and let their histograms go.
+            for k in range(n_to_evaluate):
+                node = (to_evaluate[k] if gather and max_leaf_nodes <= 0
+                        else to_evaluate[n_to_evaluate - 1 - k])
+                if cand_gain[node] > -np.inf:
+                    pending[n_pending] = node
+                    n_pending += 1
+                elif hist_slot[node] >= 0:
+                    free[n_free] = hist_slot[node]
+                    n_free += 1
+                    hist_slot[node] = -1
+            if n_pending == 0:
+                break
+
+            # The nodes split this step.
+            if max_leaf_nodes > 0:
+                if n_leaves >= max_leaf_nodes:
+                    break
+                # Best-first: the pending leaf with the largest gain (first one on ties).
+                k_best = 0
+                for k in range(1, n_pending):
+                    if cand_gain[pending[k]] > cand_gain[pending[k_best]]:
+                        k_best = k
+                batch[0] = pending[k_best]
+                for k in range(k_best, n_pending - 1):
+                    pending[k] = pending[k + 1]
+                n_batch = 1
+                n_pending -= 1
+            elif gather:
+                n_batch = n_pending
+                batch[:n_batch] = pending[:n_pending]
+                n_pending = 0
+            else:
+                batch[0] = pending[n_pending - 1]
+                n_batch = 1
+                n_pending -= 1
+            while n_nodes + 2 * n_batch > capacity:
+                capacity *= 2
+                start = _doubled(start, 0)
+                end = _doubled(end, 0)
+                depth = _doubled(depth, 0)
+                sums = _doubled(sums, 0.0)
+                feature = _doubled(feature, TREE_LEAF)
+                split_bin = _doubled(split_bin, 0)
+                missing_left = _doubled(missing_left, 0)
+                left = _doubled(left, TREE_LEAF)
+                right = _doubled(right, TREE_LEAF)
+                gain = _doubled(gain, 0.0)
+                cand_gain = _doubled(cand_gain, -np.inf)
+                cand_meta = _doubled(cand_meta, 0)
+                cand_left = _doubled(cand_left, 0.0)
+                cand_threshold = _doubled(cand_threshold, np.nan)
+                drawn_threshold = _doubled(drawn_threshold, np.nan)
+                pending = _doubled(pending, 0)
+                batch = _doubled(batch, 0)
+                assigned = _doubled(assigned, 0)
+                hist_slot = _doubled(hist_slot, -1)
+
+            # Rows. Children at max_depth, or made by the split that reaches max_leaf_nodes, are
+            # never split: they need no histogram, no split search and no data moved (gather mode
+            # assigns their leaves instead). A step's nodes share their depth.
+            children_split = (depth[batch[0]] + 1 < max_depth
+                              and (max_leaf_nodes <= 0 or n_leaves + n_batch < max_leaf_nodes))
+            mids = np.empty(n_batch, np.int64)
+            if gather:
+                bounds = np.empty((n_batch, 2), np.int64)
+                first_child = np.empty(n_batch, np.int64)
+                for e in range(n_batch):
+                    bounds[e, 0] = start[batch[e]]
+                    bounds[e, 1] = end[batch[e]]
+                    first_child[e] = n_nodes + 2 * e
+                assign = not children_split and leaf_out.shape[0] > 0
+                splits = cand_meta[batch[:n_batch]]
+                if parallel:
+                    _split_rows_parallel(rows, columns, tmp_rows, bounds, splits, mids,
+                                         assign, first_child, leaf_out)
+                else:
+                    _split_rows(rows, columns, tmp_rows, bounds, splits, mids, assign,
+                                first_child, leaf_out)
+            else:
+                node = batch[0]
+                if node == 0 and lazy_root:
+                    mids[0] = _partition_rows(rows, X_binned[:, cand_meta[0, 0]], tmp_rows, 0,
+                                              n_rows, cand_meta[0, 1], cand_meta[0, 2] == 1)
+                    if children_split:
+                        _gather_rows(X_binned, stats, rows, X_node, stats_node)
+                else:
+                    mids[0] = _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats,
+                                         start[node], end[node], cand_meta[node, 0],
+                                         cand_meta[node, 1], cand_meta[node, 2] == 1,
+                                         not children_split)
+                assign = False
+
+            # Children, numbered in the step's order; each split's smaller child gets a histogram
+            # built and the larger one its parent's slot (parent - smaller) when they split on.
+            gets_hist = np.empty(n_batch, np.bool_)
+            for e in range(n_batch):
+                node = batch[e]
+                n_l = mids[e] - start[node]
+                n_r = end[node] - mids[e]
+                gets_hist[e] = (hist_slot[node] >= 0 and children_split
+                                and (gather or max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS))
+            n_targets = gets_hist.sum()
+            hist_pool, free, n_free = _reserve_slots(hist_pool, free, n_free, n_targets)
+            target_bounds = np.empty((n_targets, 2), np.int64)
+            target_slots = np.empty(n_targets, np.int64)
+            target_parents = np.empty(n_targets, np.int64)
+            n_targets = 0
+            for e in range(n_batch):
+                node = batch[e]
+                mid = mids[e]
+                feature[node] = cand_meta[node, 0]
+                split_bin[node] = cand_meta[node, 1]
+                drawn_threshold[node] = cand_threshold[node]
+                missing_left[node] = cand_meta[node, 2]
+                gain[node] = cand_gain[node]
+                l_node = n_nodes
+                r_node = n_nodes + 1
+                n_nodes += 2
+                n_leaves += 1
+                left[node] = l_node
+                right[node] = r_node
+                if assign:
+                    assigned[l_node] = 1
+                    assigned[r_node] = 1
+                start[l_node] = start[node]
+                end[l_node] = mid
+                start[r_node] = mid
+                end[r_node] = end[node]
+                depth[l_node] = depth[node] + 1
+                depth[r_node] = depth[node] + 1
+                sums[l_node, :] = cand_left[node]
+                for c in range(n_slots):
+                    sums[r_node, c] = sums[node, c] - cand_left[node, c]
+                # Counts from the partition: exact (not a float difference), and countless
+                # histograms have none.
+                sums[l_node, 0] = end[l_node] - start[l_node]
+                sums[r_node, 0] = end[r_node] - start[r_node]
+                parent_slot = hist_slot[node]
+                hist_slot[node] = -1
+                if parent_slot < 0:
+                    continue
+                if not gets_hist[e]:
+                    free[n_free] = parent_slot
+                    n_free += 1
+                    continue
+                small, large = ((l_node, r_node) if mid - start[node] <= end[node] - mid
+                                else (r_node, l_node))
+                n_free -= 1
+                hist_slot[small] = free[n_free]
+                hist_slot[large] = parent_slot
+                target_bounds[n_targets, 0] = start[small]
+                target_bounds[n_targets, 1] = end[small]
+                target_slots[n_targets] = hist_slot[small]
+                target_parents[n_targets] = parent_slot
+                n_targets += 1
+            # Histograms: the smaller children's built, the larger ones' by subtraction.
+            if gather:
+                scratch = _fitted_scratch(scratch, _scratch_blocks(target_bounds), n_pool,
+                                          hist_slots)
+                _build_histograms_rows(X_binned, stats, rows, pool, target_bounds, target_slots,
+                                       target_parents, hist_pool, scratch, parallel, n_workers,
+                                       n_channels, counted)
+            else:
+                for t in range(n_targets):
+                    small_hist = hist_pool[target_slots[t]]
+                    small_hist[:] = 0.0
+                    _build_histogram(X_node, stats_node, target_bounds[t, 0], target_bounds[t, 1],
+                                     pool, small_hist, parallel, n_channels)
+                    parent_hist = hist_pool[target_parents[t]]
+                    _subtract_histograms(parent_hist, small_hist, parent_hist)
+            n_to_evaluate = 2 * n_batch if children_split else 0
+            if to_evaluate.shape[0] < n_to_evaluate:
+                to_evaluate = np.empty(batch.shape[0] * 2, np.int64)
+            for k in range(n_to_evaluate):
+                to_evaluate[k] = n_nodes - n_to_evaluate + k
+
+        if leaf_out.shape[0] > 0:
+            # The other leaves: their rows are contiguous in rows.
+            n_unassigned = 0
+            for node in range(n_nodes):
+                n_unassigned += left[node] == TREE_LEAF and assigned[node] == 0
+            leaf_bounds = np.empty((n_unassigned, 2), np.int64)
+            leaf_ids = np.empty(n_unassigned, np.int32)
+            n_unassigned = 0
+            for node in range(n_nodes):
+                if left[node] == TREE_LEAF and assigned[node] == 0:
+                    leaf_bounds[n_unassigned, 0] = start[node]
+                    leaf_bounds[n_unassigned, 1] = end[node]
+                    leaf_ids[n_unassigned] = node
+                    n_unassigned += 1
+            if parallel:
+                _write_leaves_parallel(rows, leaf_bounds, leaf_ids, leaf_out)
+            else:
+                _write_leaves(rows, leaf_bounds, leaf_ids, leaf_out)
+        return (feature[:n_nodes].copy(), split_bin[:n_nodes].copy(),
+                drawn_threshold[:n_nodes].copy(), missing_left[:n_nodes].copy(),
+                left[:n_nodes].copy(), right[:n_nodes].copy(), sums[:n_nodes].copy(),
+                gain[:n_nodes].copy(), depth[:n_nodes].copy(), hist_pool, scratch, per_pair)
+
+    return grow
+
+
+@functools.cache
+def _grow_kernel(gather, parallel, criterion, n_channels, random_splits, countless):
+    """The compiled grower of a family (see _make_grow), made once per process and named after
+    its mode, so that each variant has its own cache file and shows by name in Numba's compile
+    events."""
+    grow = _make_grow(gather, parallel, criterion, n_channels, random_splits, countless)
+    name = "_".join(["_grow", "rows" if gather else "nodes", CRITERION_NAMES[criterion],
+                     f"c{n_channels}", "parallel" if parallel else "serial"]
+                    + (["random"] if random_splits else []) + (["countless"] if countless else []))
+    grow.__name__ = grow.__qualname__ = name
+    return njit(cache=True, nogil=True)(grow)
 
 
 class GrowBuffers:
@@ -802,7 +617,7 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     parallel : bool, build full histograms with Numba's threads (one tree at a time, as boosting
         grows them; the result does not depend on the thread count).
     gather : bool, read every node's rows through their ids instead of keeping node-ordered
-        copies of X_binned and stats (see _grow): cheaper when the binned matrix stays in cache
+        copies of X_binned and stats (see _make_grow): cheaper when the binned matrix stays in cache
         and trees are shallow (boosting), dearer for deep trees over large data (forests).
     return_leaves : bool, also return each sample's leaf, (n_samples,) int32, -1 for samples
         not in `rows` (what boosting needs after a round, without walking the tree again).
@@ -830,17 +645,25 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     level_max_features = np.broadcast_to(
         np.asarray(len(pool) if max_features is None else max_features, dtype=np.int64),
         (level_masks.shape[0],)).copy()
+    stats = np.ascontiguousarray(stats, dtype=np.float64)
+    random_splits = splitter == "random"
+    # Countless (g, h) histograms where nothing needs the count (see _make_grow).
+    countless = (bool(gather) and criterion == CRITERION_SECOND_ORDER and min_samples_leaf <= 1
+                 and not random_splits)
+    # Channel counts with kernels of their own (_histogram._build_histogram); -1 for the rest.
+    n_channels = stats.shape[1] if stats.shape[1] <= 4 else -1
+    grow = _grow_kernel(bool(gather), bool(parallel), int(criterion), n_channels,
+                        random_splits, countless)
     (feature, split_bin, drawn, missing_left, left, right, sums, gain, depth,
-     buffers.hist_pool, buffers.scratch, per_pair) = _grow(
-        X_binned, columns, np.ascontiguousarray(stats, dtype=np.float64), rows, pool, level_masks,
-        level_max_features, bin_mapper.representatives_, bin_mapper.edges_, criterion,
-        np.asarray(params, dtype=np.float64),
+     buffers.hist_pool, buffers.scratch, per_pair) = grow(
+        X_binned, columns, stats, rows, pool, level_masks, level_max_features,
+        bin_mapper.representatives_, bin_mapper.edges_, np.asarray(params, dtype=np.float64),
         np.iinfo(np.int64).max if max_depth is None else int(max_depth),
         int(min_samples_split), int(min_samples_leaf), float(min_weight_leaf), float(min_gain),
-        -1 if max_leaf_nodes is None else int(max_leaf_nodes), splitter == "random",
-        new_rng_state(seed), bool(parallel), numba.get_num_threads() if parallel else 1,
-        bool(gather), buffers.tmp_rows, buffers.hist_pool, buffers.scratch,
-        buffers.per_pair, buffers.leaf if return_leaves else np.empty(0, np.int32))
+        -1 if max_leaf_nodes is None else int(max_leaf_nodes), new_rng_state(seed),
+        numba.get_num_threads() if parallel else 1, buffers.tmp_rows, buffers.hist_pool,
+        buffers.scratch, buffers.per_pair,
+        buffers.leaf if return_leaves else np.empty(0, np.int32))
     buffers.per_pair = per_pair
     # Bin b -> its upper edge; MISSING_BIN (every non-missing value left) -> +inf. edges_ is
     # padded with +inf, so a clipped index past a feature's last edge reads +inf too.

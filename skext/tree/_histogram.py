@@ -68,13 +68,16 @@ def _make_build_histogram(n_channels, parallel):
     a loop over a run-time count (2.0 vs 6.3 ns per (row, feature) measured on 100k x 28).
     n_channels = -1: the count is read from stats_node at run time. parallel: features are
     split over Numba's threads (each feature's bins are written by one thread only, so the
-    result does not depend on the thread count)."""
+    result does not depend on the thread count). The serial twin loops with range: its closure
+    differs from the threaded one's, and so does its cache key (which ignores jit options,
+    numba#6845)."""
+    loop = prange if parallel else range
 
     @njit(cache=True, nogil=True, parallel=parallel)
     def build(X_node, stats_node, start, end, features, hist):
         n = n_channels if n_channels > 0 else stats_node.shape[1]
         # Feature-outer: one feature's 256 x (1 + C) bins stay in L1 while its column streams.
-        for j in prange(features.shape[0]):
+        for j in loop(features.shape[0]):
             f = features[j]
             for i in range(start, end):
                 b = X_node[i, f]
@@ -90,18 +93,16 @@ _BUILD_C1 = _make_build_histogram(1, False)
 _BUILD_C2 = _make_build_histogram(2, False)
 _BUILD_C3 = _make_build_histogram(3, False)
 _BUILD_C4 = _make_build_histogram(4, False)
+# Any other count (multi-class): read at run time.
+_BUILD_ANY = _make_build_histogram(-1, False)
 # Threaded twins, for one tree at a time (boosting); forests parallelise over trees instead.
 _BUILD_C2_PAR = _make_build_histogram(2, True)
 _BUILD_C3_PAR = _make_build_histogram(3, True)
 _BUILD_ANY_PAR = _make_build_histogram(-1, True)
 
 
-# Any other count (multi-class): read at run time.
-_build_histogram_generic = _make_build_histogram(-1, False)
-
-
-@njit(cache=True, nogil=True)
-def _build_histogram(X_node, stats_node, start, end, features, hist, parallel=False):
+@njit(cache=True, nogil=True, inline="always")
+def _build_histogram(X_node, stats_node, start, end, features, hist, parallel, n_channels):
     """Accumulate the histograms of `features` over the rows start:end.
 
     X_node     (n_rows, n_features) uint8  (in)  binned rows in node order
@@ -109,25 +110,28 @@ def _build_histogram(X_node, stats_node, start, end, features, hist, parallel=Fa
     features   (n_hist_features,) int32    (in)  feature of each histogram slot
     hist       (n_hist_features, 256, 1 + C) (in/out) zeroed by the caller, accumulated into
     parallel   bool                        (in)  features over Numba's threads
+    n_channels int                         (in)  C, which selects the kernel
+    Inlined: a caller whose parallel and n_channels are compile-time constants (the grower's)
+    compiles only the kernel it runs.
     """
-    n_channels = stats_node.shape[1]
+    args = (X_node, stats_node, start, end, features, hist)
     if parallel:
         if n_channels == 2:
-            _BUILD_C2_PAR(X_node, stats_node, start, end, features, hist)
+            _BUILD_C2_PAR(*args)
         elif n_channels == 3:
-            _BUILD_C3_PAR(X_node, stats_node, start, end, features, hist)
+            _BUILD_C3_PAR(*args)
         else:
-            _BUILD_ANY_PAR(X_node, stats_node, start, end, features, hist)
+            _BUILD_ANY_PAR(*args)
     elif n_channels == 2:
-        _BUILD_C2(X_node, stats_node, start, end, features, hist)
+        _BUILD_C2(*args)
     elif n_channels == 3:
-        _BUILD_C3(X_node, stats_node, start, end, features, hist)
+        _BUILD_C3(*args)
     elif n_channels == 1:
-        _BUILD_C1(X_node, stats_node, start, end, features, hist)
+        _BUILD_C1(*args)
     elif n_channels == 4:
-        _BUILD_C4(X_node, stats_node, start, end, features, hist)
+        _BUILD_C4(*args)
     else:
-        _build_histogram_generic(X_node, stats_node, start, end, features, hist)
+        _BUILD_ANY(*args)
 
 
 # Blocks of the row-gather kernel: a node of n rows is cut into ceil(n / block) blocks of block =
@@ -149,6 +153,68 @@ def _row_blocks(n_rows):
     return block, max(1, (n_rows + block - 1) // block)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _accumulate_rows(X_binned, stats, rows, lo, hi, features, hist, n_channels, counted):
+    """hist (in/out) += the sums of the rows rows[lo:hi] (see _make_build_histogram_rows);
+    n_channels (-1: read from stats) and counted are the caller's compile-time constants."""
+    offset = 1 if counted else 0
+    n = n_channels if n_channels > 0 else stats.shape[1]
+    n_features = features.shape[0]
+    # Histogram slot j of every feature j (no column sampling): read the codes directly.
+    # Through `features` costs a load per update and blocks unrolling (root 14.5 vs 9.5 ms).
+    direct = n_features == X_binned.shape[1]
+    for j in range(n_features):
+        direct = direct and features[j] == j
+    for i in range(lo, hi):
+        if i + PREFETCH_AHEAD < hi:
+            ahead = rows[i + PREFETCH_AHEAD]
+            # A row may straddle two cache lines (28 codes do at 44% of rows): fetch both
+            # ends. Only the first had been, which cost a miss on every straddling row
+            # (scattered rows, 400k x 28: 25k rows 1.69 -> 1.34 ms, 6k 0.75 -> 0.52 ms).
+            _prefetch(X_binned, ahead, 0)
+            _prefetch(X_binned, ahead, X_binned.shape[1] - 1)
+            _prefetch(stats, ahead, 0)
+            _prefetch(stats, ahead, stats.shape[1] - 1)
+        r = rows[i]
+        if not counted and n_channels == 2:
+            # (g, h) in registers: the store to hist may alias stats, so the compiler
+            # would reload them for every feature.
+            g = stats[r, 0]
+            h = stats[r, 1]
+            if direct:
+                for j in range(n_features):
+                    b = X_binned[r, j]
+                    hist[j, b, 0] += g
+                    hist[j, b, 1] += h
+            else:
+                for j in range(n_features):
+                    b = X_binned[r, features[j]]
+                    hist[j, b, 0] += g
+                    hist[j, b, 1] += h
+        else:
+            for j in range(n_features):
+                b = X_binned[r, j] if direct else X_binned[r, features[j]]
+                if counted:
+                    hist[j, b, 0] += 1.0
+                for c in range(n):
+                    hist[j, b, offset + c] += stats[r, c]
+
+
+@njit(cache=True, nogil=True)
+def _largest_first(sizes):
+    """The indices of sizes in descending order, ties in index order (a stable insertion sort:
+    a call's blocks are a few hundred at most, and np.argsort's mergesort alone took 1.3 s of
+    a cold first fit to compile)."""
+    order = np.empty(sizes.shape[0], np.int64)
+    for q in range(sizes.shape[0]):
+        pos = q
+        while pos > 0 and sizes[order[pos - 1]] < sizes[q]:
+            order[pos] = order[pos - 1]
+            pos -= 1
+        order[pos] = q
+    return order
+
+
 def _make_build_histogram_rows(n_channels, parallel, counted=True):
     """The gather kernel: histograms over X[rows[i]], stats[rows[i]] (the grower's gather mode
     and every lazy root). Row-outer: each row's codes (one cache line) are read once for all
@@ -162,53 +228,11 @@ def _make_build_histogram_rows(n_channels, parallel, counted=True):
     counted=False: no count slot, the histogram is (F, 256, C) (see _grower's countless mode);
     the (g, h) pair is then one 16-byte add per (row, feature), 1.4-1.8x faster than with the
     count (measured 400k x 28, 2 threads: root 16.7 -> 11.7 ms, 100k scattered rows 5.2 -> 3.7)."""
-    offset = 1 if counted else 0
-
-    @njit(cache=True, nogil=True, inline="always")
-    def accumulate(X_binned, stats, rows, lo, hi, features, hist):
-        n = n_channels if n_channels > 0 else stats.shape[1]
-        n_features = features.shape[0]
-        # Histogram slot j of every feature j (no column sampling): read the codes directly.
-        # Through `features` costs a load per update and blocks unrolling (root 14.5 vs 9.5 ms).
-        direct = n_features == X_binned.shape[1]
-        for j in range(n_features):
-            direct = direct and features[j] == j
-        for i in range(lo, hi):
-            if i + PREFETCH_AHEAD < hi:
-                ahead = rows[i + PREFETCH_AHEAD]
-                # A row may straddle two cache lines (28 codes do at 44% of rows): fetch both
-                # ends. Only the first had been, which cost a miss on every straddling row
-                # (scattered rows, 400k x 28: 25k rows 1.69 -> 1.34 ms, 6k 0.75 -> 0.52 ms).
-                _prefetch(X_binned, ahead, 0)
-                _prefetch(X_binned, ahead, X_binned.shape[1] - 1)
-                _prefetch(stats, ahead, 0)
-                _prefetch(stats, ahead, stats.shape[1] - 1)
-            r = rows[i]
-            if not counted and n_channels == 2:
-                # (g, h) in registers: the store to hist may alias stats, so the compiler
-                # would reload them for every feature.
-                g = stats[r, 0]
-                h = stats[r, 1]
-                if direct:
-                    for j in range(n_features):
-                        b = X_binned[r, j]
-                        hist[j, b, 0] += g
-                        hist[j, b, 1] += h
-                else:
-                    for j in range(n_features):
-                        b = X_binned[r, features[j]]
-                        hist[j, b, 0] += g
-                        hist[j, b, 1] += h
-            else:
-                for j in range(n_features):
-                    b = X_binned[r, j] if direct else X_binned[r, features[j]]
-                    if counted:
-                        hist[j, b, 0] += 1.0
-                    for c in range(n):
-                        hist[j, b, offset + c] += stats[r, c]
-
     # The serial twin runs the same blocks and merges with range for prange: the same sums in
-    # the same order, so a fit is bit-identical for any n_jobs.
+    # the same order, so a fit is bit-identical for any n_jobs (and its closure, so its cache
+    # key, differs from the threaded one's).
+    loop = prange if parallel else range
+
     @njit(cache=True, nogil=True, parallel=parallel)
     def build(X_binned, stats, rows, features, bounds, slots, parents, hist_pool, scratch,
               n_workers):
@@ -234,7 +258,7 @@ def _make_build_histogram_rows(n_channels, parallel, counted=True):
                 task_rows[n_tasks] = min(block, n_rows - k * block)
                 n_tasks += 1
         # Largest block first to the least loaded worker; the workers' lists in that order.
-        by_size = np.argsort(-task_rows, kind="mergesort")
+        by_size = _largest_first(task_rows)
         load = np.zeros(n_workers, np.int64)
         worker_of = np.empty(n_tasks, np.int64)
         for q in range(n_tasks):
@@ -251,7 +275,7 @@ def _make_build_histogram_rows(n_channels, parallel, counted=True):
             task = by_size[q]
             worker_tasks[filled[worker_of[task]]] = task
             filled[worker_of[task]] += 1
-        for w in prange(n_workers):
+        for w in loop(n_workers):
             for q in range(worker_ptr[w], worker_ptr[w + 1]):
                 task = worker_tasks[q]
                 t = task_target[task]
@@ -260,10 +284,11 @@ def _make_build_histogram_rows(n_channels, parallel, counted=True):
                 lo = bounds[t, 0] + k * block
                 dst = hist_pool[slots[t]] if k == 0 else scratch[first_extra[t] + k]
                 dst[:] = 0.0
-                accumulate(X_binned, stats, rows, lo, lo + task_rows[task], features, dst)
+                _accumulate_rows(X_binned, stats, rows, lo, lo + task_rows[task], features, dst,
+                                 n_channels, counted)
         # Each target's blocks added in block order, then (subtraction) its sibling's histogram
         # = the parent's minus it, written in the parent's slot.
-        for p in prange(n_targets * n_features):
+        for p in loop(n_targets * n_features):
             t = p // n_features
             j = p % n_features
             hist = hist_pool[slots[t], j]
@@ -302,9 +327,9 @@ def _scratch_blocks(bounds):
     return n
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _build_histograms_rows(X_binned, stats, rows, features, bounds, slots, parents, hist_pool,
-                           scratch, parallel, n_workers):
+                           scratch, parallel, n_workers, n_channels, counted):
     """Histograms of `features` over X_binned[rows[lo:hi]] for several nodes at once (a level
     of a depthwise tree: one parallel region for all, not one per node, so that nodes of a few
     thousand rows keep every thread busy).
@@ -316,14 +341,13 @@ def _build_histograms_rows(X_binned, stats, rows, features, bounds, slots, paren
     hist_pool (n_slots, n_hist_features, 256, n_hist_slots) float64 (in/out)
     scratch (>= _scratch_blocks(bounds), n_hist_features, 256, n_hist_slots) float64 (out)
     n_workers: the threads the blocks are spread over (parallel); any count gives the same sums.
-    A pool with as many slots as stats has channels (no count slot) holds countless histograms,
-    for (g, h) pairs only.
+    n_channels: stats.shape[1]; counted: hist_pool has a count slot (n_hist_slots = 1 + C),
+    else it holds countless (g, h) histograms (n_channels 2).
+    Inlined: a caller whose parallel, n_channels and counted are compile-time constants (the
+    grower's) compiles only the kernel it runs.
     """
-    n_channels = stats.shape[1]
     args = (X_binned, stats, rows, features, bounds, slots, parents, hist_pool, scratch)
-    if hist_pool.shape[3] == n_channels:
-        if n_channels != 2:
-            raise ValueError("countless histograms hold (g, h) pairs only")
+    if not counted:
         if parallel:
             _ROWS_GH_PAR(*args, n_workers)
         else:

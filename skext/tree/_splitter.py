@@ -1,7 +1,8 @@
 """Best split of one node: draw features, get each one's histogram, scan its bins.
 
-Called by the grower (_grower.py) once per node. Every candidate "code <= b goes left" is tried with
-the missing bin on the right and on the left; the better direction is the learned default for NaN.
+Called by the grower (_grower.py) for every node it may split. Every candidate "code <= b goes
+left" is tried with the missing bin on the right and on the left; the better direction is the
+learned default for NaN.
 The best split is kept in small OUT arrays:
 
     best_gain (1,) float64       score of the best split so far (_children_score; -inf: none),
@@ -303,17 +304,19 @@ def _scan_gh(hist_f, node_sums, params, min_weight_leaf, feature, best_gain, bes
     best_meta[2] = best_dir if has_missing else 0
 
 
-@njit(cache=True, nogil=True)
-def _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion, params,
-                  min_samples_leaf, min_weight_leaf, feature, cum, left, right,
+@njit(cache=True, nogil=True, inline="always")
+def _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion, n_channels,
+                  counted, params, min_samples_leaf, min_weight_leaf, feature, cum, left, right,
                   best_gain, best_meta, best_left):
-    """Exhaustive scan of one feature: dispatch once per feature to the frozen-criterion scan."""
+    """Exhaustive scan of one feature: the frozen-criterion scan for (criterion, n_channels:
+    the stats' channel count, counted: hist_f has a count slot). Inlined, so a caller whose
+    selectors are compile-time constants (the grower's) compiles only the scan it runs."""
     args = (hist_f, codes, n_present, has_missing, node_sums, params, min_samples_leaf,
             min_weight_leaf, feature)
-    if hist_f.shape[1] < node_sums.shape[0]:
+    if not counted:
         _scan_gh(hist_f, node_sums, params, min_weight_leaf, feature, best_gain, best_meta,
                  best_left)
-    elif criterion == CRITERION_GINI and node_sums.shape[0] == 3:
+    elif criterion == CRITERION_GINI and n_channels == 2:
         _SCAN_GINI_BINARY(*args, best_gain, best_meta, best_left)
     elif criterion == CRITERION_GINI:
         _SCAN_GINI(*args, cum, left, right, best_gain, best_meta, best_left)
@@ -378,34 +381,73 @@ def _draw_feature(rng_state, pool_order, i):
     return pos
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _scan_nodes(hist_pool, slots, node_sums, pool, orders, criterion, params, min_samples_leaf,
-                min_weight_leaf, per_pair):
+def _make_scan_nodes(criterion, n_channels, counted):
     """The exhaustive scan of every pool feature of several nodes' full histograms (the children
     of one step of the grower, a level of a depthwise tree) in one loop over (node, feature)
-    pairs over Numba's threads: feature idx visited idx-th by node e, pool[orders[e, idx]] of
+    pairs over Numba's threads, for one (criterion, n_channels, counted) (_scan_feature's
+    selectors, frozen here): feature idx visited idx-th by node e, pool[orders[e, idx]] of
     the histogram hist_pool[slots[e]], leaves its own best in row e * len(pool) + idx of
     per_pair's gains, metas and lefts (gain -inf, feature -1: none). _best_of_scans then takes
     each node's first best in its visiting order: the split the serial loop of
     _find_best_split finds with the same draws."""
-    codes, gains, metas, lefts, cums, lbufs, rbufs = per_pair
-    n_pool = pool.shape[0]
-    counted = hist_pool.shape[3] == node_sums.shape[1]
-    for p in prange(slots.shape[0] * n_pool):
-        e = p // n_pool
-        pos = orders[e, p % n_pool]
-        hist_f = hist_pool[slots[e], pos]
-        gains[p] = -np.inf
-        metas[p, 0] = -1
-        if not counted:
-            _scan_gh(hist_f, node_sums[e], params, min_weight_leaf, pool[pos],
-                     gains[p:p + 1], metas[p], lefts[p])
-            continue
-        n_present, has_missing = _present_bins(hist_f, codes[p], -1, codes[p])
-        if n_present + (1 if has_missing else 0) > 1:
+
+    @njit(cache=True, nogil=True, parallel=True)
+    def scan_nodes(hist_pool, slots, node_sums, pool, orders, params, min_samples_leaf,
+                   min_weight_leaf, per_pair):
+        codes, gains, metas, lefts, cums, lbufs, rbufs = per_pair
+        n_pool = pool.shape[0]
+        for p in prange(slots.shape[0] * n_pool):
+            e = p // n_pool
+            pos = orders[e, p % n_pool]
+            hist_f = hist_pool[slots[e], pos]
+            gains[p] = -np.inf
+            metas[p, 0] = -1
+            if counted:
+                n_present, has_missing = _present_bins(hist_f, codes[p], -1, codes[p])
+                if n_present + (1 if has_missing else 0) <= 1:
+                    continue
+            else:
+                n_present, has_missing = 0, False
             _scan_feature(hist_f, codes[p], n_present, has_missing, node_sums[e], criterion,
-                          params, min_samples_leaf, min_weight_leaf, pool[pos], cums[p],
-                          lbufs[p], rbufs[p], gains[p:p + 1], metas[p], lefts[p])
+                          n_channels, counted, params, min_samples_leaf, min_weight_leaf,
+                          pool[pos], cums[p], lbufs[p], rbufs[p], gains[p:p + 1], metas[p],
+                          lefts[p])
+
+    return scan_nodes
+
+
+# The threaded scans the growers run: boosters' countless and counted second order, and
+# GradientBoosting's regression criteria (any other criterion scans serially).
+_SCAN_NODES_GH = _make_scan_nodes(CRITERION_SECOND_ORDER, 2, False)
+_SCAN_NODES_SECOND_ORDER = _make_scan_nodes(CRITERION_SECOND_ORDER, 2, True)
+_SCAN_NODES_FRIEDMAN_MSE = _make_scan_nodes(CRITERION_FRIEDMAN_MSE, 2, True)
+_SCAN_NODES_SQUARED_ERROR = _make_scan_nodes(CRITERION_SQUARED_ERROR, 2, True)
+_SCAN_NODES_GINI_BINARY = _make_scan_nodes(CRITERION_GINI, 2, True)
+_SCAN_NODES_GINI = _make_scan_nodes(CRITERION_GINI, -1, True)
+_SCAN_NODES_ENTROPY = _make_scan_nodes(CRITERION_ENTROPY, -1, True)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scan_nodes(hist_pool, slots, node_sums, pool, orders, criterion, n_channels, counted,
+                params, min_samples_leaf, min_weight_leaf, per_pair):
+    """The threaded scan of several nodes (_make_scan_nodes) for these selectors; inlined, so
+    that a grower with constant selectors compiles only its own."""
+    args = (hist_pool, slots, node_sums, pool, orders, params, min_samples_leaf,
+            min_weight_leaf, per_pair)
+    if not counted:
+        _SCAN_NODES_GH(*args)
+    elif criterion == CRITERION_SECOND_ORDER:
+        _SCAN_NODES_SECOND_ORDER(*args)
+    elif criterion == CRITERION_FRIEDMAN_MSE:
+        _SCAN_NODES_FRIEDMAN_MSE(*args)
+    elif criterion == CRITERION_SQUARED_ERROR:
+        _SCAN_NODES_SQUARED_ERROR(*args)
+    elif criterion == CRITERION_GINI and n_channels == 2:
+        _SCAN_NODES_GINI_BINARY(*args)
+    elif criterion == CRITERION_GINI:
+        _SCAN_NODES_GINI(*args)
+    else:
+        _SCAN_NODES_ENTROPY(*args)
 
 
 @njit(cache=True, nogil=True)
@@ -445,12 +487,12 @@ def _finish_best(node_sums, criterion, params, right, best_gain, best_meta, best
         best_gain[0] = _split_gain(best_left, right, node_sums, criterion, params)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool, allowed,
-                     pool_order, max_features, representatives, edges, criterion, params,
-                     min_samples_leaf, min_weight_leaf, random_splits, rng_state, scratch_hist,
-                     touched, codes, cum, left, right, best_gain, best_meta, best_left,
-                     best_threshold):
+                     pool_order, max_features, representatives, edges, criterion, n_channels,
+                     counted, params, min_samples_leaf, min_weight_leaf, random_splits,
+                     rng_state, scratch_hist, touched, codes, cum, left, right, best_gain,
+                     best_meta, best_left, best_threshold):
     """Best split of the node whose rows are start:end of the node-ordered X_node / stats_node
     (see _histogram.py) over features drawn from `pool`.
 
@@ -463,6 +505,9 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
                colsample_bylevel): skipped without counting as visited
     Features are drawn without replacement until max_features were visited and at least one of
     them is not constant in the node (scikit-learn's rule). best_* (out), see module doc.
+    criterion, n_channels (stats' channel count), counted (node_hist has a count slot) and
+    random_splits select the scan: inlined, a grower whose selectors are compile-time
+    constants compiles only its own scan.
     """
     best_gain[0] = -np.inf
     best_meta[0] = -1
@@ -488,8 +533,7 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
             hist_f = scratch_hist
             n_touched = _build_feature_histogram_sparse(
                 X_node, stats_node, start, end, feature, hist_f, touched)
-        n_present, has_missing = _present_bins(hist_f, touched, n_touched, codes,
-                                               hist_f.shape[1] == node_sums.shape[0])
+        n_present, has_missing = _present_bins(hist_f, touched, n_touched, codes, counted)
         if n_present + (1 if has_missing else 0) > 1:
             n_nonconstant += 1
             if random_splits:
@@ -500,9 +544,9 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
                                       left, right, best_gain, best_meta, best_left,
                                       best_threshold)
             else:
-                _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion, params,
-                              min_samples_leaf, min_weight_leaf, feature, cum, left, right,
-                              best_gain, best_meta, best_left)
+                _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion,
+                              n_channels, counted, params, min_samples_leaf, min_weight_leaf,
+                              feature, cum, left, right, best_gain, best_meta, best_left)
         if not use_full:
             _clear_touched(hist_f, touched, n_touched)
     _finish_best(node_sums, criterion, params, right, best_gain, best_meta, best_left)

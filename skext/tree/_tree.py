@@ -215,13 +215,13 @@ def predict_forest(X, nodes, values, depths, out):
     """
     X, block, nan_aware = _walk_plan(X, _nbytes(nodes, PREDICT_NODE_DTYPE.itemsize)
                                      + _nbytes(values, 8))
-    _predict_forest(X, nodes, values, depths, out, block, nan_aware)
+    _PREDICT_FOREST[nan_aware](X, nodes, values, depths, out, block)
 
 
 def apply_forest(X, nodes, depths, out):
     """Leaf id (within its tree) of each row in each tree: out (n_samples, n_trees) int32."""
     X, block, nan_aware = _walk_plan(X, _nbytes(nodes, PREDICT_NODE_DTYPE.itemsize))
-    _apply_forest(X, nodes, depths, out, block, nan_aware)
+    _APPLY_FOREST[nan_aware](X, nodes, depths, out, block)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -338,18 +338,22 @@ def _predict_block(X, lo, hi, nodes, values, depths, out, nan_aware):
                 out[i, k] += tree_values[leaf[i - lo], k]
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _predict_forest(X, nodes, values, depths, out, block, nan_aware):
-    """predict_forest's kernel: blocks of `block` rows over Numba's threads."""
-    n_samples = X.shape[0]
-    for blk in prange((n_samples + block - 1) // block):
-        lo = blk * block
-        hi = min(n_samples, lo + block)
-        # Two copies of the loop, each with the NaN test compiled in or out.
-        if nan_aware:
-            _predict_block(X, lo, hi, nodes, values, depths, out, True)
-        else:
-            _predict_block(X, lo, hi, nodes, values, depths, out, False)
+def _make_predict_forest(nan_aware):
+    """predict_forest's kernel, with the NaN test compiled in or out (nan_aware, chosen in
+    Python from X): blocks of `block` rows over Numba's threads."""
+
+    @njit(cache=True, nogil=True, parallel=True)
+    def predict(X, nodes, values, depths, out, block):
+        n_samples = X.shape[0]
+        for blk in prange((n_samples + block - 1) // block):
+            lo = blk * block
+            hi = min(n_samples, lo + block)
+            _predict_block(X, lo, hi, nodes, values, depths, out, nan_aware)
+
+    return predict
+
+
+_PREDICT_FOREST = {nan_aware: _make_predict_forest(nan_aware) for nan_aware in (False, True)}
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -367,17 +371,22 @@ def _apply_block(X, lo, hi, nodes, depths, out, nan_aware):
             out[i, t] = leaf[i - lo]
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _apply_forest(X, nodes, depths, out, block, nan_aware):
-    """apply_forest's kernel: blocks of `block` rows over Numba's threads."""
-    n_samples = X.shape[0]
-    for blk in prange((n_samples + block - 1) // block):
-        lo = blk * block
-        hi = min(n_samples, lo + block)
-        if nan_aware:
-            _apply_block(X, lo, hi, nodes, depths, out, True)
-        else:
-            _apply_block(X, lo, hi, nodes, depths, out, False)
+def _make_apply_forest(nan_aware):
+    """apply_forest's kernel, with the NaN test compiled in or out: blocks of `block` rows over
+    Numba's threads."""
+
+    @njit(cache=True, nogil=True, parallel=True)
+    def apply(X, nodes, depths, out, block):
+        n_samples = X.shape[0]
+        for blk in prange((n_samples + block - 1) // block):
+            lo = blk * block
+            hi = min(n_samples, lo + block)
+            _apply_block(X, lo, hi, nodes, depths, out, nan_aware)
+
+    return apply
+
+
+_APPLY_FOREST = {nan_aware: _make_apply_forest(nan_aware) for nan_aware in (False, True)}
 
 
 def _predict_forest_naive(X, trees):

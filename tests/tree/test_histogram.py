@@ -38,7 +38,7 @@ def binned_data(draw, max_rows=80):
 def _fast(X, stats, rows, features):
     hist = np.zeros((len(features), N_HIST_BINS, 1 + stats.shape[1]))
     _build_histogram(np.ascontiguousarray(X[rows]), np.ascontiguousarray(stats[rows]), 0,
-                     len(rows), features, hist)
+                     len(rows), features, hist, False, stats.shape[1])
     return hist
 
 # --- reference --------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def _gathered(X, stats, rows, features, counted, parallel, bounds=None, parents=
     parents = np.full(len(bounds), -1) if parents is None else np.asarray(parents, np.int64)
     scratch = np.full((_scratch_blocks(bounds), len(features), N_HIST_BINS, slots), np.nan)
     _build_histograms_rows(X, stats, rows, features, bounds, np.arange(len(bounds)), parents,
-                           pool, scratch, parallel, 2)
+                           pool, scratch, parallel, 2, stats.shape[1], counted)
     return pool[:len(bounds)] if len(bounds) > 1 else pool[0]
 
 

@@ -41,10 +41,10 @@ def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=F
         _build_histograms_rows(X, stats, np.arange(len(X), dtype=np.int32), pool,
                                np.array([[0, len(X)]]), np.zeros(1, np.int64),
                                np.full(1, -1), node_hist[None], np.empty((0, 0, 0, 0)), False,
-                               1)
+                               1, stats.shape[1], False)
     elif full:
         node_hist = np.zeros((len(pool), N_HIST_BINS, n_slots))
-        _build_histogram(X, stats, 0, len(X), pool, node_hist)
+        _build_histogram(X, stats, 0, len(X), pool, node_hist, False, stats.shape[1])
     best_gain, best_meta, best_left = np.empty(1), np.empty(3, np.int64), np.empty(n_slots)
     if threaded:
         rng_state = new_rng_state(seed)
@@ -53,14 +53,15 @@ def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=F
             _draw_feature(rng_state, order, i)
         per_pair = scan_buffers(len(pool), n_slots)
         _scan_nodes(node_hist[None], np.zeros(1, np.int64), node[None], pool, order[None],
-                    criterion, params, min_samples_leaf, min_weight_leaf, per_pair)
+                    criterion, stats.shape[1], not countless, params, min_samples_leaf,
+                    min_weight_leaf, per_pair)
         _best_of_scans(per_pair, 0, len(pool), node, criterion, params, np.empty(n_slots),
                        best_gain, best_meta, best_left)
         return best_gain[0], best_meta.copy(), best_left.copy(), node
     _find_best_split(X, stats, 0, len(X), node, node_hist, pool, np.ones(len(pool), np.uint8),
                      np.empty(len(pool), np.int32),
                      len(pool), np.zeros((X.shape[1], 255)), np.zeros((X.shape[1], 255)),
-                     criterion, params, min_samples_leaf,
+                     criterion, stats.shape[1], not countless, params, min_samples_leaf,
                      min_weight_leaf, False, new_rng_state(seed),
                      np.zeros((N_HIST_BINS, n_slots)),
                      np.empty(N_HIST_BINS, np.int32), np.empty(N_HIST_BINS, np.int32),

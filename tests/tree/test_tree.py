@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 
 from skext.tree import DecisionTreeRegressor
 from skext.tree._tree import (
+    _APPLY_FOREST,
     _FIXED_STEPS_MAX_DEPTH,
-    _apply_forest,
+    _PREDICT_FOREST,
     _block_rows,
-    _predict_forest,
     _predict_forest_naive,
     apply_forest,
     predict_forest,
@@ -62,12 +62,12 @@ def test_forest_predict_same_for_any_blocking_and_nan_test(nan):
     for block in (8, 16, 1024, 4096):
         for nan_aware in (True, False) if not nan else (True,):
             out = np.empty((len(X), 1))
-            _predict_forest(X, nodes, values, depths, out, block, nan_aware)
+            _PREDICT_FOREST[nan_aware](X, nodes, values, depths, out, block)
             np.testing.assert_allclose(out, expected, rtol=1e-12)
             first = out if first is None else first
             np.testing.assert_array_equal(out, first)
             applied = np.empty((len(X), len(trees)), np.int32)
-            _apply_forest(X, nodes, depths, applied, block, nan_aware)
+            _APPLY_FOREST[nan_aware](X, nodes, depths, applied, block)
             np.testing.assert_array_equal(applied, leaves)
 
 
