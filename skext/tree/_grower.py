@@ -48,6 +48,7 @@ from ._tree import Tree
 from ._types import (
     CRITERION_NAMES,
     CRITERION_SECOND_ORDER,
+    GROW_NODE_DTYPE,
     INDEX_DTYPE,
     MAX_BINS,
     MISSING_BIN,
@@ -62,6 +63,22 @@ _EPSILON = np.finfo(np.float64).eps
 _FULL_HISTOGRAM_MIN_ROWS = 256
 # Node slots allocated at first; doubled when a split needs more.
 _INITIAL_NODE_CAPACITY = 1023
+
+
+@njit(cache=True, nogil=True)
+def _new_nodes(n):
+    """n fresh GROW_NODE_DTYPE records: leaves without a histogram or a candidate split."""
+    nodes = np.zeros(n, GROW_NODE_DTYPE)
+    for i in range(n):
+        node = nodes[i]
+        node.hist_slot = -1
+        node.cand_gain = -np.inf
+        node.cand_threshold = np.nan
+        node.drawn_threshold = np.nan
+        node.feature = TREE_LEAF
+        node.left = TREE_LEAF
+        node.right = TREE_LEAF
+    return nodes
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -86,7 +103,8 @@ def _reserve_slots(hist_pool, free, n_free, n_needed):
     for i in range(live.shape[0]):
         flat[i] = live[i]
     grown_free = np.empty(new_size, np.int64)
-    grown_free[:n_free] = free[:n_free]
+    for k in range(n_free):
+        grown_free[k] = free[k]
     for k in range(new_size - size):
         grown_free[n_free + k] = new_size - 1 - k
     return grown, grown_free, n_free + new_size - size
@@ -148,8 +166,8 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
         buffers reused when their shape fits, else replaced, and returned (see GrowBuffers).
         leaf_out (n_samples,) int32 (out) or empty: each sample's leaf, -1 for samples not in rows
         (gather mode writes the last level's leaves during its splits, see _split_rows).
-        Returns node arrays: feature, bin, drawn threshold (NaN: the bin's edge), missing_left,
-        left, right, sums (n_nodes, 1 + C), gain, depth; then hist_pool, scratch, per_pair.
+        Returns the nodes (n_nodes,) GROW_NODE_DTYPE (drawn_threshold NaN: the split's threshold
+        is its bin's edge) and their sums (n_nodes, 1 + C); then hist_pool, scratch, per_pair.
         """
         n_rows = rows.shape[0]
         n_slots = stats.shape[1] + 1
@@ -164,23 +182,9 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
             max_nodes = min(max_nodes, 2 ** (max_depth + 1) - 1)
         capacity = min(max_nodes, _INITIAL_NODE_CAPACITY)
 
-        start = np.empty(capacity, np.int64)
-        end = np.empty(capacity, np.int64)
-        depth = np.empty(capacity, np.int64)
+        nodes = _new_nodes(capacity)
         sums = np.zeros((capacity, n_slots))
-        feature = np.full(capacity, TREE_LEAF, np.int32)
-        split_bin = np.zeros(capacity, np.int32)
-        missing_left = np.zeros(capacity, np.uint8)
-        left = np.full(capacity, TREE_LEAF, np.int32)
-        right = np.full(capacity, TREE_LEAF, np.int32)
-        gain = np.zeros(capacity)
-        assigned = np.zeros(capacity, np.uint8)  # leaves whose rows leaf_out already holds
-        hist_slot = np.full(capacity, -1, np.int64)  # the node's histogram in hist_pool, or -1
-        cand_gain = np.full(capacity, -np.inf)
-        cand_meta = np.zeros((capacity, 3), np.int64)
-        cand_left = np.zeros((capacity, n_slots))
-        cand_threshold = np.full(capacity, np.nan)
-        drawn_threshold = np.full(capacity, np.nan)
+        cand_left = np.zeros((capacity, n_slots))  # the left sums of each node's best split
 
         scratch_hist = np.zeros((N_HIST_BINS, n_slots))
         touched = np.empty(N_HIST_BINS, np.int32)
@@ -233,10 +237,10 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
         free = np.arange(n_free - 1, -1, -1)
 
         def splittable(node):
-            n = end[node] - start[node]
+            n = nodes[node].end - nodes[node].start
             w = _node_weight(sums[node], criterion)
-            if (depth[node] >= max_depth or n < min_samples_split or n < 2 * min_samples_leaf
-                    or w < 2.0 * min_weight_leaf):
+            if (nodes[node].depth >= max_depth or n < min_samples_split
+                    or n < 2 * min_samples_leaf or w < 2.0 * min_weight_leaf):
                 return False
             if criterion != CRITERION_SECOND_ORDER:
                 if w <= 0.0 or _weighted_impurity(sums[node], criterion, params) / w <= _EPSILON:
@@ -245,9 +249,9 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
 
         def every_pool_feature(node):
             # The node's split search visits every pool feature of a full histogram.
-            if hist_slot[node] < 0 or random_splits:
+            if nodes[node].hist_slot < 0 or random_splits:
                 return False
-            level = min(depth[node], level_masks.shape[0] - 1)
+            level = min(nodes[node].depth, level_masks.shape[0] - 1)
             visit_all = level_max_features[level] >= n_pool
             for k in range(n_pool):
                 visit_all = visit_all and level_masks[level, k] == 1
@@ -255,15 +259,20 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
 
         def record(node):
             if best_meta[0] >= 0 and best_gain[0] >= min_gain:
-                cand_gain[node] = best_gain[0]
-                cand_meta[node, :] = best_meta
-                cand_left[node, :] = best_left
-                cand_threshold[node] = best_threshold[0]
+                this = nodes[node]
+                this.cand_gain = best_gain[0]
+                this.cand_feature = best_meta[0]
+                this.cand_bin = best_meta[1]
+                this.cand_missing_left = best_meta[2]
+                this.cand_threshold = best_threshold[0]
+                for c in range(n_slots):
+                    cand_left[node, c] = best_left[c]
 
         def evaluate(node):
-            level = min(depth[node], level_masks.shape[0] - 1)
-            node_hist = hist_pool[hist_slot[node]] if hist_slot[node] >= 0 else no_hist
-            _find_best_split(X_node, stats_node, start[node], end[node], sums[node], node_hist,
+            this = nodes[node]
+            level = min(this.depth, level_masks.shape[0] - 1)
+            node_hist = hist_pool[this.hist_slot] if this.hist_slot >= 0 else no_hist
+            _find_best_split(X_node, stats_node, this.start, this.end, sums[node], node_hist,
                              pool, level_masks[level], pool_order, level_max_features[level],
                              representatives, edges, criterion, n_channels, counted, params,
                              min_samples_leaf, min_weight_leaf, random_splits, rng_state,
@@ -274,9 +283,9 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
         if n_rows < leaf_out.shape[0]:
             leaf_out[:] = -1
         # Root.
-        start[0] = 0
-        end[0] = n_rows
-        depth[0] = 0
+        nodes[0].start = 0
+        nodes[0].end = n_rows
+        nodes[0].depth = 0
         if not gather:
             for i in range(n_rows):
                 sums[0, 0] += 1.0
@@ -286,17 +295,18 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
         if lazy_root:
             hist_pool, free, n_free = _reserve_slots(hist_pool, free, n_free, 1)
             n_free -= 1
-            hist_slot[0] = free[n_free]
+            nodes[0].hist_slot = free[n_free]
             bounds = np.zeros((1, 2), np.int64)
             bounds[0, 1] = n_rows
             scratch = _fitted_scratch(scratch, _scratch_blocks(bounds), n_pool, hist_slots)
-            _build_histograms_rows(X_binned, stats, rows, pool, bounds, hist_slot[:1], no_parent,
+            root_slot = np.full(1, nodes[0].hist_slot, np.int64)
+            _build_histograms_rows(X_binned, stats, rows, pool, bounds, root_slot, no_parent,
                                    hist_pool, scratch, parallel, n_workers, n_channels, counted)
         if gather:
             # The root's sums off its histogram: every row is in one bin of each feature. A serial
             # sum over the rows is a chain of dependent adds (2 ms at 400k rows, 4% of a round).
             sums[0, 0] = n_rows
-            first_feature = hist_pool[hist_slot[0], 0]
+            first_feature = hist_pool[nodes[0].hist_slot, 0]
             offset = hist_slots - (n_slots - 1)
             for b in range(N_HIST_BINS):
                 for c in range(n_slots - 1):
@@ -331,15 +341,17 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
                         pool_order[i] = i
                     for i in range(n_pool):
                         _draw_feature(rng_state, pool_order, i)
-                    orders[n_scanned] = pool_order
+                    for i in range(n_pool):
+                        orders[n_scanned, i] = pool_order[i]
                     scanned[n_scanned] = node
                     n_scanned += 1
                 if n_scanned > 0:
                     node_sums = np.empty((n_scanned, n_slots))
                     slots = np.empty(n_scanned, np.int64)
                     for e in range(n_scanned):
-                        node_sums[e] = sums[scanned[e]]
-                        slots[e] = hist_slot[scanned[e]]
+                        for c in range(n_slots):
+                            node_sums[e, c] = sums[scanned[e], c]
+                        slots[e] = nodes[scanned[e]].hist_slot
                     _scan_nodes(hist_pool, slots, node_sums, pool, orders[:n_scanned], criterion,
                                 n_channels, counted, params, min_samples_leaf, min_weight_leaf,
                                 per_pair)
@@ -358,13 +370,13 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
             for k in range(n_to_evaluate):
                 node = (to_evaluate[k] if gather and max_leaf_nodes <= 0
                         else to_evaluate[n_to_evaluate - 1 - k])
-                if cand_gain[node] > -np.inf:
+                if nodes[node].cand_gain > -np.inf:
                     pending[n_pending] = node
                     n_pending += 1
-                elif hist_slot[node] >= 0:
-                    free[n_free] = hist_slot[node]
+                elif nodes[node].hist_slot >= 0:
+                    free[n_free] = nodes[node].hist_slot
                     n_free += 1
-                    hist_slot[node] = -1
+                    nodes[node].hist_slot = -1
             if n_pending == 0:
                 break
 
@@ -375,7 +387,7 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
                 # Best-first: the pending leaf with the largest gain (first one on ties).
                 k_best = 0
                 for k in range(1, n_pending):
-                    if cand_gain[pending[k]] > cand_gain[pending[k_best]]:
+                    if nodes[pending[k]].cand_gain > nodes[pending[k_best]].cand_gain:
                         k_best = k
                 batch[0] = pending[k_best]
                 for k in range(k_best, n_pending - 1):
@@ -384,49 +396,40 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
                 n_pending -= 1
             elif gather:
                 n_batch = n_pending
-                batch[:n_batch] = pending[:n_pending]
+                for k in range(n_pending):
+                    batch[k] = pending[k]
                 n_pending = 0
             else:
                 batch[0] = pending[n_pending - 1]
                 n_batch = 1
                 n_pending -= 1
             while n_nodes + 2 * n_batch > capacity:
-                capacity *= 2
-                start = _doubled(start, 0)
-                end = _doubled(end, 0)
-                depth = _doubled(depth, 0)
+                nodes = np.concatenate((nodes, _new_nodes(capacity)))
                 sums = _doubled(sums, 0.0)
-                feature = _doubled(feature, TREE_LEAF)
-                split_bin = _doubled(split_bin, 0)
-                missing_left = _doubled(missing_left, 0)
-                left = _doubled(left, TREE_LEAF)
-                right = _doubled(right, TREE_LEAF)
-                gain = _doubled(gain, 0.0)
-                cand_gain = _doubled(cand_gain, -np.inf)
-                cand_meta = _doubled(cand_meta, 0)
                 cand_left = _doubled(cand_left, 0.0)
-                cand_threshold = _doubled(cand_threshold, np.nan)
-                drawn_threshold = _doubled(drawn_threshold, np.nan)
                 pending = _doubled(pending, 0)
                 batch = _doubled(batch, 0)
-                assigned = _doubled(assigned, 0)
-                hist_slot = _doubled(hist_slot, -1)
+                capacity *= 2
 
             # Rows. Children at max_depth, or made by the split that reaches max_leaf_nodes, are
             # never split: they need no histogram, no split search and no data moved (gather mode
             # assigns their leaves instead). A step's nodes share their depth.
-            children_split = (depth[batch[0]] + 1 < max_depth
+            children_split = (nodes[batch[0]].depth + 1 < max_depth
                               and (max_leaf_nodes <= 0 or n_leaves + n_batch < max_leaf_nodes))
             mids = np.empty(n_batch, np.int64)
             if gather:
                 bounds = np.empty((n_batch, 2), np.int64)
+                splits = np.empty((n_batch, 3), np.int64)
                 first_child = np.empty(n_batch, np.int64)
                 for e in range(n_batch):
-                    bounds[e, 0] = start[batch[e]]
-                    bounds[e, 1] = end[batch[e]]
+                    split_node = nodes[batch[e]]
+                    bounds[e, 0] = split_node.start
+                    bounds[e, 1] = split_node.end
+                    splits[e, 0] = split_node.cand_feature
+                    splits[e, 1] = split_node.cand_bin
+                    splits[e, 2] = split_node.cand_missing_left
                     first_child[e] = n_nodes + 2 * e
                 assign = not children_split and leaf_out.shape[0] > 0
-                splits = cand_meta[batch[:n_batch]]
                 if parallel:
                     _split_rows_parallel(rows, columns, tmp_rows, bounds, splits, mids,
                                          assign, first_child, leaf_out)
@@ -436,25 +439,27 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
             else:
                 node = batch[0]
                 if node == 0 and lazy_root:
-                    mids[0] = _partition_rows(rows, X_binned[:, cand_meta[0, 0]], tmp_rows, 0,
-                                              n_rows, cand_meta[0, 1], cand_meta[0, 2] == 1)
+                    root = nodes[0]
+                    mids[0] = _partition_rows(rows, X_binned[:, root.cand_feature], tmp_rows, 0,
+                                              n_rows, root.cand_bin, root.cand_missing_left == 1)
                     if children_split:
                         _gather_rows(X_binned, stats, rows, X_node, stats_node)
                 else:
+                    split_node = nodes[node]
                     mids[0] = _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats,
-                                         start[node], end[node], cand_meta[node, 0],
-                                         cand_meta[node, 1], cand_meta[node, 2] == 1,
-                                         not children_split)
+                                         split_node.start, split_node.end,
+                                         split_node.cand_feature, split_node.cand_bin,
+                                         split_node.cand_missing_left == 1, not children_split)
                 assign = False
 
             # Children, numbered in the step's order; each split's smaller child gets a histogram
             # built and the larger one its parent's slot (parent - smaller) when they split on.
             gets_hist = np.empty(n_batch, np.bool_)
             for e in range(n_batch):
-                node = batch[e]
-                n_l = mids[e] - start[node]
-                n_r = end[node] - mids[e]
-                gets_hist[e] = (hist_slot[node] >= 0 and children_split
+                parent = nodes[batch[e]]
+                n_l = mids[e] - parent.start
+                n_r = parent.end - mids[e]
+                gets_hist[e] = (parent.hist_slot >= 0 and children_split
                                 and (gather or max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS))
             n_targets = gets_hist.sum()
             hist_pool, free, n_free = _reserve_slots(hist_pool, free, n_free, n_targets)
@@ -464,50 +469,48 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
             n_targets = 0
             for e in range(n_batch):
                 node = batch[e]
+                parent = nodes[node]
                 mid = mids[e]
-                feature[node] = cand_meta[node, 0]
-                split_bin[node] = cand_meta[node, 1]
-                drawn_threshold[node] = cand_threshold[node]
-                missing_left[node] = cand_meta[node, 2]
-                gain[node] = cand_gain[node]
+                parent.feature = parent.cand_feature
+                parent.split_bin = parent.cand_bin
+                parent.drawn_threshold = parent.cand_threshold
+                parent.missing_left = parent.cand_missing_left
+                parent.gain = parent.cand_gain
                 l_node = n_nodes
                 r_node = n_nodes + 1
                 n_nodes += 2
                 n_leaves += 1
-                left[node] = l_node
-                right[node] = r_node
-                if assign:
-                    assigned[l_node] = 1
-                    assigned[r_node] = 1
-                start[l_node] = start[node]
-                end[l_node] = mid
-                start[r_node] = mid
-                end[r_node] = end[node]
-                depth[l_node] = depth[node] + 1
-                depth[r_node] = depth[node] + 1
-                sums[l_node, :] = cand_left[node]
+                parent.left = l_node
+                parent.right = r_node
+                for child, lo, hi in ((nodes[l_node], parent.start, mid),
+                                      (nodes[r_node], mid, parent.end)):
+                    child.start = lo
+                    child.end = hi
+                    child.depth = parent.depth + 1
+                    child.assigned = assign
                 for c in range(n_slots):
+                    sums[l_node, c] = cand_left[node, c]
                     sums[r_node, c] = sums[node, c] - cand_left[node, c]
                 # Counts from the partition: exact (not a float difference), and countless
                 # histograms have none.
-                sums[l_node, 0] = end[l_node] - start[l_node]
-                sums[r_node, 0] = end[r_node] - start[r_node]
-                parent_slot = hist_slot[node]
-                hist_slot[node] = -1
+                sums[l_node, 0] = mid - parent.start
+                sums[r_node, 0] = parent.end - mid
+                parent_slot = parent.hist_slot
+                parent.hist_slot = -1
                 if parent_slot < 0:
                     continue
                 if not gets_hist[e]:
                     free[n_free] = parent_slot
                     n_free += 1
                     continue
-                small, large = ((l_node, r_node) if mid - start[node] <= end[node] - mid
+                small, large = ((l_node, r_node) if mid - parent.start <= parent.end - mid
                                 else (r_node, l_node))
                 n_free -= 1
-                hist_slot[small] = free[n_free]
-                hist_slot[large] = parent_slot
-                target_bounds[n_targets, 0] = start[small]
-                target_bounds[n_targets, 1] = end[small]
-                target_slots[n_targets] = hist_slot[small]
+                nodes[small].hist_slot = free[n_free]
+                nodes[large].hist_slot = parent_slot
+                target_bounds[n_targets, 0] = nodes[small].start
+                target_bounds[n_targets, 1] = nodes[small].end
+                target_slots[n_targets] = nodes[small].hist_slot
                 target_parents[n_targets] = parent_slot
                 n_targets += 1
             # Histograms: the smaller children's built, the larger ones' by subtraction.
@@ -535,24 +538,22 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
             # The other leaves: their rows are contiguous in rows.
             n_unassigned = 0
             for node in range(n_nodes):
-                n_unassigned += left[node] == TREE_LEAF and assigned[node] == 0
+                n_unassigned += nodes[node].left == TREE_LEAF and nodes[node].assigned == 0
             leaf_bounds = np.empty((n_unassigned, 2), np.int64)
             leaf_ids = np.empty(n_unassigned, np.int32)
             n_unassigned = 0
             for node in range(n_nodes):
-                if left[node] == TREE_LEAF and assigned[node] == 0:
-                    leaf_bounds[n_unassigned, 0] = start[node]
-                    leaf_bounds[n_unassigned, 1] = end[node]
+                leaf = nodes[node]
+                if leaf.left == TREE_LEAF and leaf.assigned == 0:
+                    leaf_bounds[n_unassigned, 0] = leaf.start
+                    leaf_bounds[n_unassigned, 1] = leaf.end
                     leaf_ids[n_unassigned] = node
                     n_unassigned += 1
             if parallel:
                 _write_leaves_parallel(rows, leaf_bounds, leaf_ids, leaf_out)
             else:
                 _write_leaves(rows, leaf_bounds, leaf_ids, leaf_out)
-        return (feature[:n_nodes].copy(), split_bin[:n_nodes].copy(),
-                drawn_threshold[:n_nodes].copy(), missing_left[:n_nodes].copy(),
-                left[:n_nodes].copy(), right[:n_nodes].copy(), sums[:n_nodes].copy(),
-                gain[:n_nodes].copy(), depth[:n_nodes].copy(), hist_pool, scratch, per_pair)
+        return nodes[:n_nodes].copy(), sums[:n_nodes].copy(), hist_pool, scratch, per_pair
 
     return grow
 
@@ -654,8 +655,7 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     n_channels = stats.shape[1] if stats.shape[1] <= 4 else -1
     grow = _grow_kernel(bool(gather), bool(parallel), int(criterion), n_channels,
                         random_splits, countless)
-    (feature, split_bin, drawn, missing_left, left, right, sums, gain, depth,
-     buffers.hist_pool, buffers.scratch, per_pair) = grow(
+    nodes, sums, buffers.hist_pool, buffers.scratch, per_pair = grow(
         X_binned, columns, stats, rows, pool, level_masks, level_max_features,
         bin_mapper.representatives_, bin_mapper.edges_, np.asarray(params, dtype=np.float64),
         np.iinfo(np.int64).max if max_depth is None else int(max_depth),
@@ -667,15 +667,15 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     buffers.per_pair = per_pair
     # Bin b -> its upper edge; MISSING_BIN (every non-missing value left) -> +inf. edges_ is
     # padded with +inf, so a clipped index past a feature's last edge reads +inf too.
+    # (The grower's gain is the criterion's, Friedman's improvement for friedman_mse; the Tree
+    # reports the weighted impurity decrease, scikit-learn's importance quantity.)
+    feature, split_bin, left = nodes["feature"], nodes["split_bin"], nodes["left"]
     is_split = left != TREE_LEAF
     edges = bin_mapper.edges_[np.where(is_split, feature, 0), np.minimum(split_bin, MAX_BINS - 1)]
     threshold = np.where(is_split & (split_bin != MISSING_BIN), edges, np.inf)
-    threshold = np.where(np.isnan(drawn), threshold, drawn)
-    # The grower's gain is the criterion's (Friedman's improvement for friedman_mse); the Tree
-    # reports the weighted impurity decrease, scikit-learn's importance quantity.
-    del gain
-    tree = Tree.from_arrays(feature, threshold, missing_left, left, right, sums, depth,
-                            criterion, params)
+    threshold = np.where(np.isnan(nodes["drawn_threshold"]), threshold, nodes["drawn_threshold"])
+    tree = Tree.from_arrays(feature, threshold, nodes["missing_left"], left, nodes["right"], sums,
+                            nodes["depth"], criterion, params)
     if return_leaves:
         return tree, buffers.leaf
     return tree

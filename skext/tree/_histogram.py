@@ -11,6 +11,7 @@ that every node's rows are one contiguous block [start, end)): every pass is seq
 index indirection would miss the cache on every row.
 """
 
+import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
@@ -44,22 +45,32 @@ def _prefetch_codegen(context, builder, signature, args, write=False):
     return context.get_dummy_value()
 
 
-@intrinsic
-def _prefetch(typingctx, array, i, j):
-    """Hint the cache to fetch array[i, j] (2-D array)."""
-    return types.void(array, i, j), _prefetch_codegen
+if numba.config.DISABLE_JIT:
+    # NUMBA_DISABLE_JIT=1 (tox -e nojit) runs the kernels as Python: a cache hint is a no-op.
+    def _prefetch(array, i, j):
+        """Pure-Python twin of the intrinsic: nothing to hint."""
 
+    def prefetch_1d(array, i):
+        """Pure-Python twin of the intrinsic: nothing to hint."""
 
-@intrinsic
-def prefetch_1d(typingctx, array, i):
-    """Hint the cache to fetch array[i] (1-D array)."""
-    return types.void(array, i), _prefetch_codegen
+    def prefetch_write_1d(array, i):
+        """Pure-Python twin of the intrinsic: nothing to hint."""
 
+else:
+    @intrinsic
+    def _prefetch(typingctx, array, i, j):
+        """Hint the cache to fetch array[i, j] (2-D array)."""
+        return types.void(array, i, j), _prefetch_codegen
 
-@intrinsic
-def prefetch_write_1d(typingctx, array, i):
-    """Hint the cache to fetch array[i] (1-D array) for a write."""
-    return types.void(array, i), lambda *args: _prefetch_codegen(*args, write=True)
+    @intrinsic
+    def prefetch_1d(typingctx, array, i):
+        """Hint the cache to fetch array[i] (1-D array)."""
+        return types.void(array, i), _prefetch_codegen
+
+    @intrinsic
+    def prefetch_write_1d(typingctx, array, i):
+        """Hint the cache to fetch array[i] (1-D array) for a write."""
+        return types.void(array, i), lambda *args: _prefetch_codegen(*args, write=True)
 
 
 def _make_build_histogram(n_channels, parallel):

@@ -54,7 +54,10 @@ def _partition_rows(rows, column, tmp_rows, start, end, split_bin, missing_left)
         tmp_rows[n_right] = r
         n_left += goes_left
         n_right += 1 - goes_left
-    rows[n_left:end] = tmp_rows[:n_right]
+    # Element loops, never an array assigned to a slice: that compiles Numba's shape-check
+    # error path and its string formatting (~2 s of a cold process).
+    for k in range(n_right):
+        rows[n_left + k] = tmp_rows[k]
     return n_left
 
 
@@ -154,7 +157,8 @@ def _make_split_rows(parallel):
             lo = task_lo[q]
             hi = min(bounds[task_node[q], 1], lo + _PARTITION_BLOCK)
             n_block_left = n_left[q]
-            rows[left_at[q]:left_at[q] + n_block_left] = tmp_rows[lo:lo + n_block_left]
+            for k in range(n_block_left):
+                rows[left_at[q] + k] = tmp_rows[lo + k]
             at = right_at[q]
             for k in range(hi - 1, lo + n_block_left - 1, -1):
                 rows[at] = tmp_rows[k]
@@ -209,7 +213,8 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
             else:
                 tmp_rows[n_right] = rows[i]
                 n_right += 1
-        rows[n_left:end] = tmp_rows[:n_right]
+        for k in range(n_right):
+            rows[n_left + k] = tmp_rows[k]
         return n_left
     n_left = start
     n_right = 0

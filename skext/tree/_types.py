@@ -44,6 +44,33 @@ PARAM_MAX_DELTA_STEP = 2
 N_CRITERION_PARAMS = 3
 
 
+# A node as the grower keeps it while growing (one record per node, one array grown in one call;
+# the channel sums and the best split's left sums, whose width is the tree's, are 2-D arrays
+# beside it). start:end are the node's rows; hist_slot its histogram in the grower's pool (-1:
+# none); cand_* the best split found for it, made if the node is expanded; assigned: a leaf
+# whose rows' leaf ids were already written.
+GROW_NODE_DTYPE = np.dtype(
+    [
+        ("start", np.int64),
+        ("end", np.int64),
+        ("depth", np.int64),
+        ("hist_slot", np.int64),
+        ("gain", np.float64),
+        ("drawn_threshold", np.float64),
+        ("cand_gain", np.float64),
+        ("cand_threshold", np.float64),
+        ("cand_feature", np.int64),
+        ("cand_bin", np.int64),
+        ("cand_missing_left", np.int64),
+        ("feature", np.int32),
+        ("split_bin", np.int32),
+        ("left", np.int32),
+        ("right", np.int32),
+        ("missing_left", np.uint8),
+        ("assigned", np.uint8),
+    ]
+)
+
 # One tree node, as Tree stores it and the prediction kernels read it: 16 bytes, four to a cache
 # line. The grower allocates children in pairs, so right == left + 1 and the child is
 # `left + go_right` without a branch. A leaf points to itself with threshold +inf, so a traversal

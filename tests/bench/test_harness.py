@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from bench import datasets, peers
 from bench.report import RESULT_KEYS, run_suite, validate
@@ -16,11 +17,11 @@ def test_datasets_are_deterministic():
 
 
 def test_pairs_share_parameters():
+    pytest.importorskip("xgboost")  # the XGB families' peer (the test extra installs it)
     for family in peers.FAMILIES:
         sides = dict(peers.make_pair(family, {"n_estimators": 7}, n_jobs=2))
         peer = "sklearn" if "sklearn" in sides else "xgboost"
-        if sides[peer] is None:
-            continue
+        assert sides[peer] is not None, (family, peer)
         ours, theirs = sides["skext"].get_params(), sides[peer].get_params()
         for name in ("n_estimators", "n_jobs", "random_state", "max_features", "criterion",
                      "max_depth", "learning_rate"):
@@ -41,9 +42,8 @@ def test_histgradientboosting_mapping_is_the_documented_one():
 
 
 def test_lightgbm_mapping_is_the_documented_one():
+    pytest.importorskip("lightgbm")  # the bench extra's, not the test extra's
     sides = dict(peers.make_pair("XGBClassifier", {}, n_jobs=2))
-    if sides["lightgbm"] is None:
-        return  # LightGBM not installed: the missing-peer test covers the skip
     lgbm = sides["lightgbm"].get_params()
     assert (lgbm["n_estimators"], lgbm["max_depth"], lgbm["num_leaves"]) == (100, 6, 63)
     assert (lgbm["learning_rate"], lgbm["reg_lambda"], lgbm["max_bin"]) == (0.3, 1.0, 255)

@@ -5,6 +5,8 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn import ensemble as sk_ensemble
 from sklearn.datasets import (
     load_breast_cancer,
@@ -257,3 +259,19 @@ def test_bad_parameters():
         GradientBoostingRegressor().fit(X, np.where(np.arange(200) == 3, np.nan, 1.0))
     with pytest.raises(ValueError, match="minimum of 2 classes"):
         GradientBoostingClassifier().fit(X, y, sample_weight=(y > 0).astype(float))
+
+
+@settings(max_examples=10)
+@given(max_depth=st.integers(1, 5), learning_rate=st.floats(0.05, 1.0),
+       min_samples_leaf=st.integers(1, 20), seed=st.integers(0, 1000))
+def test_training_loss_never_increases(max_depth, learning_rate, min_samples_leaf, seed):
+    """Squared error with every row in bag: each tree's leaves move the training predictions
+    toward the leaf means (Friedman's exact line search, shrunk by a learning rate <= 1), so
+    the training loss after each stage is at most the one before (STYLE's property)."""
+    X, y = make_friedman1(n_samples=300, noise=1.0, random_state=seed)
+    model = GradientBoostingRegressor(n_estimators=15, max_depth=max_depth,
+                                      learning_rate=learning_rate,
+                                      min_samples_leaf=min_samples_leaf, random_state=seed)
+    loss = model.fit(X, y).train_score_
+    assert np.all(np.diff(loss) <= 1e-12 * loss[:-1])
+    assert loss[-1] < loss[0]

@@ -7,7 +7,7 @@ from unittest.mock import patch
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit, logsumexp
 from sklearn.datasets import (
@@ -521,3 +521,23 @@ def test_logistic_kernel_matches_numpy(seed, scale):
     p = expit(raw[:, 0])
     np.testing.assert_allclose(grad[:, 0], p - y, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(hess[:, 0], np.maximum(p * (1 - p), 1e-16), rtol=1e-9, atol=0)
+
+
+@settings(max_examples=10)
+@given(max_depth=st.integers(1, 6), learning_rate=st.floats(0.05, 1.0),
+       reg_lambda=st.floats(0.0, 10.0), min_child_weight=st.floats(0.0, 20.0),
+       lossguide=st.booleans(), seed=st.integers(0, 1000))
+def test_training_loss_never_increases(max_depth, learning_rate, reg_lambda, min_child_weight,
+                                       lossguide, seed):
+    """reg:squarederror: a leaf's step -eta G / (H + lambda) changes its rows' loss by
+    eta G^2 / (H + lambda) (eta H / (2 (H + lambda)) - 1) < 0 for eta <= 1, so the training
+    RMSE never rises from one round to the next, whatever the tree's shape (STYLE's property)."""
+    X, y = make_friedman1(n_samples=300, noise=1.0, random_state=seed)
+    growth = ({"grow_policy": "lossguide", "max_leaves": 2 ** max_depth, "max_depth": 0}
+              if lossguide else {"max_depth": max_depth})
+    model = XGBRegressor(n_estimators=15, learning_rate=learning_rate, reg_lambda=reg_lambda,
+                         min_child_weight=min_child_weight, random_state=seed, **growth)
+    model.fit(X, y, eval_set=[(X, y)])
+    rmse = np.array(model.evals_result()["validation_0"]["rmse"])
+    assert np.all(np.diff(rmse) <= 1e-12 * rmse[:-1])
+    assert rmse[-1] < rmse[0]

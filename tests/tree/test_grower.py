@@ -85,13 +85,38 @@ def test_min_samples_leaf_and_split(data):
     assert tree.n_node_samples[~is_leaf].min() >= 30
 
 
+def _split_paths(tree, nodes):
+    """Each node's path from the root, as ((feature, threshold, went_right), ...)."""
+    paths, stack = {0: ()}, [0]
+    while stack:
+        node = stack.pop()
+        if tree.children_left[node] != -1:
+            split = (int(tree.feature[node]), float(tree.threshold[node]))
+            paths[tree.children_left[node]] = paths[node] + (split + (False,),)
+            paths[tree.children_right[node]] = paths[node] + (split + (True,),)
+            stack += [tree.children_left[node], tree.children_right[node]]
+    return {paths[node] for node in nodes}
+
+
 @pytest.mark.parametrize("max_leaf_nodes", [2, 5, 17])
 def test_best_first_leaf_count_and_order(data, max_leaf_nodes):
+    """Best-first growth expands, at every step, the pending leaf whose best split has the
+    largest gain. A node's best split does not depend on the growth order, so the full tree
+    holds every candidate: expanding its nodes greedily by gain, max_leaf_nodes - 1 times,
+    must give exactly the best-first tree's splits (a depth-first or breadth-first order
+    would not)."""
     tree = _grow(data, max_leaf_nodes=max_leaf_nodes)
     assert tree.n_leaves == max_leaf_nodes
-    # Best-first expands the largest gains: a deeper full tree's root split is the same.
     full = _grow(data)
-    assert tree.feature[0] == full.feature[0] and tree.threshold[0] == full.threshold[0]
+    frontier, expanded = [0], []
+    for _ in range(max_leaf_nodes - 1):
+        node = max((n for n in frontier if full.children_left[n] != -1),
+                   key=lambda n: full.gain[n])
+        frontier.remove(node)
+        frontier += [full.children_left[node], full.children_right[node]]
+        expanded.append(node)
+    internal = np.flatnonzero(tree.children_left != -1)
+    assert _split_paths(tree, internal) == _split_paths(full, expanded)
 
 
 def test_min_gain_stops_weak_splits(data):
@@ -173,12 +198,24 @@ def test_same_seed_same_tree(data):
 
 
 def test_random_splitter_thresholds_inside_node_range(data):
-    tree = _grow(data, splitter="random", max_depth=3)
+    """Extra-trees draw each threshold between the node's own smallest and largest value of
+    the feature (not the column's), so both children get rows."""
+    tree = _grow(data, splitter="random", max_depth=6)
     X = data[0]
-    split = np.flatnonzero(tree.children_left != -1)
-    for node in split:
-        f = tree.feature[node]
-        assert X[:, f].min() <= tree.threshold[node] <= X[:, f].max()
+    node_rows = {0: np.arange(len(X))}
+    for node in range(tree.node_count):
+        if tree.children_left[node] == -1:
+            continue
+        rows, f, t = node_rows[node], tree.feature[node], tree.threshold[node]
+        assert X[rows, f].min() <= t < X[rows, f].max()
+        goes_left = X[rows, f] <= t
+        node_rows[tree.children_left[node]] = rows[goes_left]
+        node_rows[tree.children_right[node]] = rows[~goes_left]
+    # Deep nodes' ranges are narrower than their columns': the column check would pass a
+    # threshold drawn from the column's range.
+    deep = [n for n in node_rows if n > 6 and tree.children_left[n] != -1]
+    assert any(np.ptp(X[node_rows[n], tree.feature[n]]) < 0.5 * np.ptp(X[:, tree.feature[n]])
+               for n in deep)
 
 
 @pytest.mark.parametrize("kwargs", [{"max_depth": 5}, {"max_leaf_nodes": 9},
