@@ -52,6 +52,11 @@ FAMILIES = {
         [("sklearn", "sklearn.ensemble.AdaBoostClassifier", None)],
         {"n_estimators": 200},
     ),
+    "AdaBoostRegressor": (
+        "skext.ensemble.AdaBoostRegressor",
+        [("sklearn", "sklearn.ensemble.AdaBoostRegressor", None)],
+        {"n_estimators": 50},
+    ),
     "XGBClassifier": (
         "skext.ensemble.XGBClassifier",
         [("xgboost", "xgboost.XGBClassifier", {"rename": {}, "fixed": {"tree_method": "hist"}}),
@@ -98,6 +103,8 @@ SUITES = {
         ("multiclass-10k", "RandomForestClassifier", {}),
         ("hastie-10k", "RandomForestClassifier", {}),
         ("friedman1-10k", "RandomForestRegressor", {}),
+        ("friedman1-10k", "ExtraTreesRegressor", {}),
+        ("friedman1-10k", "AdaBoostRegressor", {}),
         ("breast_cancer", "RandomForestClassifier", {}),
         ("digits", "ExtraTreesClassifier", {}),
         ("diabetes", "RandomForestRegressor", {}),
