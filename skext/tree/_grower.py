@@ -87,6 +87,180 @@ def _doubled(a, fill):
     return np.concatenate((a, np.full_like(a, fill)))
 
 
+# The node loop's bookkeeping, shared by every grower variant (compiled once per process, not
+# once per family: none of it depends on the variant's constants).
+
+
+@njit(cache=True, nogil=True)
+def _splittable(node, node_sums, criterion, params, max_depth, min_samples_split,
+                min_samples_leaf, min_weight_leaf):
+    """Whether a node (a GROW_NODE_DTYPE record, its sums) may be split: the stopping rules."""
+    n = node.end - node.start
+    w = _node_weight(node_sums, criterion)
+    if (node.depth >= max_depth or n < min_samples_split or n < 2 * min_samples_leaf
+            or w < 2.0 * min_weight_leaf):
+        return False
+    if criterion != CRITERION_SECOND_ORDER:
+        if w <= 0.0 or _weighted_impurity(node_sums, criterion, params) / w <= _EPSILON:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _sum_rows(stats, rows, out):
+    """out (1 + C,) (in/out) += (1, stats[r]) summed over rows."""
+    for i in range(rows.shape[0]):
+        out[0] += 1.0
+        for c in range(stats.shape[1]):
+            out[1 + c] += stats[rows[i], c]
+
+
+@njit(cache=True, nogil=True)
+def _queue(nodes, evaluated, pending, n_pending, free, n_free, level_order):
+    """Queue the evaluated nodes that have a split in pending (in/out): level by level (a
+    queue, level_order) or depth-first (a stack: right pushed first, so the left child is
+    expanded first; best-first picks from it by gain). The others are leaves and hand their
+    histogram slots back to free (in/out). Returns (n_pending, n_free)."""
+    n = evaluated.shape[0]
+    for k in range(n):
+        node = evaluated[k] if level_order else evaluated[n - 1 - k]
+        if nodes[node].cand_gain > -np.inf:
+            pending[n_pending] = node
+            n_pending += 1
+        elif nodes[node].hist_slot >= 0:
+            free[n_free] = nodes[node].hist_slot
+            n_free += 1
+            nodes[node].hist_slot = -1
+    return n_pending, n_free
+
+
+@njit(cache=True, nogil=True)
+def _next_batch(nodes, pending, n_pending, batch, max_leaf_nodes, whole_level):
+    """The nodes split this step, into batch (out), taken from pending (in/out): best-first
+    (max_leaf_nodes > 0) the pending node of largest gain (the first on ties), whole_level the
+    whole queue (a level), else the top of the stack. Returns (n_batch, n_pending)."""
+    if max_leaf_nodes > 0:
+        k_best = 0
+        for k in range(1, n_pending):
+            if nodes[pending[k]].cand_gain > nodes[pending[k_best]].cand_gain:
+                k_best = k
+        batch[0] = pending[k_best]
+        for k in range(k_best, n_pending - 1):
+            pending[k] = pending[k + 1]
+        return 1, n_pending - 1
+    if whole_level:
+        for k in range(n_pending):
+            batch[k] = pending[k]
+        return n_pending, 0
+    batch[0] = pending[n_pending - 1]
+    return 1, n_pending - 1
+
+
+@njit(cache=True, nogil=True)
+def _with_room(nodes, sums, cand_left, pending, batch, n_needed):
+    """The per-node arrays doubled until they hold n_needed nodes (new nodes fresh)."""
+    while nodes.shape[0] < n_needed:
+        nodes = np.concatenate((nodes, _new_nodes(nodes.shape[0])))
+        sums = _doubled(sums, 0.0)
+        cand_left = _doubled(cand_left, 0.0)
+        pending = _doubled(pending, 0)
+        batch = _doubled(batch, 0)
+    return nodes, sums, cand_left, pending, batch
+
+
+@njit(cache=True, nogil=True)
+def _children_get_histograms(nodes, batch, mids, children_split, min_rows):
+    """Whether each split's smaller child gets a histogram built (its sibling one by
+    subtraction): when the parent had one, the children will be split, and the larger child
+    has at least min_rows rows (below, the children use sparse per-feature histograms)."""
+    gets_hist = np.empty(batch.shape[0], np.bool_)
+    for e in range(batch.shape[0]):
+        parent = nodes[batch[e]]
+        n_l = mids[e] - parent.start
+        n_r = parent.end - mids[e]
+        gets_hist[e] = (parent.hist_slot >= 0 and children_split
+                        and max(n_l, n_r) >= min_rows)
+    return gets_hist
+
+
+@njit(cache=True, nogil=True)
+def _make_children(nodes, sums, cand_left, batch, mids, n_nodes, assign, gets_hist, free, n_free,
+                   target_bounds, target_slots, target_parents):
+    """Split the nodes of batch at mids (their right children's first rows): each parent takes
+    its candidate split, its children are nodes n_nodes, n_nodes + 1, ... in the batch's order
+    (in/out: nodes, sums). assign: the children's rows' leaves are already written. Each
+    split's smaller child with gets_hist takes a free histogram slot (a target to build, into
+    target_* (out) in order) and the larger one its parent's slot (parent - smaller); the
+    others free their parent's slot. Returns n_free."""
+    n_slots = sums.shape[1]
+    n_targets = 0
+    for e in range(batch.shape[0]):
+        node = batch[e]
+        parent = nodes[node]
+        mid = mids[e]
+        parent.feature = parent.cand_feature
+        parent.split_bin = parent.cand_bin
+        parent.drawn_threshold = parent.cand_threshold
+        parent.missing_left = parent.cand_missing_left
+        parent.gain = parent.cand_gain
+        l_node = n_nodes + 2 * e
+        r_node = l_node + 1
+        parent.left = l_node
+        parent.right = r_node
+        for child, lo, hi in ((nodes[l_node], parent.start, mid),
+                              (nodes[r_node], mid, parent.end)):
+            child.start = lo
+            child.end = hi
+            child.depth = parent.depth + 1
+            child.assigned = assign
+        for c in range(n_slots):
+            sums[l_node, c] = cand_left[node, c]
+            sums[r_node, c] = sums[node, c] - cand_left[node, c]
+        # Counts from the partition: exact (not a float difference), and countless
+        # histograms have none.
+        sums[l_node, 0] = mid - parent.start
+        sums[r_node, 0] = parent.end - mid
+        parent_slot = parent.hist_slot
+        parent.hist_slot = -1
+        if parent_slot < 0:
+            continue
+        if not gets_hist[e]:
+            free[n_free] = parent_slot
+            n_free += 1
+            continue
+        small, large = ((l_node, r_node) if mid - parent.start <= parent.end - mid
+                        else (r_node, l_node))
+        n_free -= 1
+        nodes[small].hist_slot = free[n_free]
+        nodes[large].hist_slot = parent_slot
+        target_bounds[n_targets, 0] = nodes[small].start
+        target_bounds[n_targets, 1] = nodes[small].end
+        target_slots[n_targets] = nodes[small].hist_slot
+        target_parents[n_targets] = parent_slot
+        n_targets += 1
+    return n_free
+
+
+@njit(cache=True, nogil=True)
+def _unassigned_leaves(nodes):
+    """The leaves whose rows' leaf ids are still to be written: their row ranges (n, 2) and
+    ids (n,) int32."""
+    n = 0
+    for node in range(nodes.shape[0]):
+        n += nodes[node].left == TREE_LEAF and nodes[node].assigned == 0
+    bounds = np.empty((n, 2), np.int64)
+    ids = np.empty(n, np.int32)
+    n = 0
+    for node in range(nodes.shape[0]):
+        leaf = nodes[node]
+        if leaf.left == TREE_LEAF and leaf.assigned == 0:
+            bounds[n, 0] = leaf.start
+            bounds[n, 1] = leaf.end
+            ids[n] = node
+            n += 1
+    return bounds, ids
+
+
 @njit(cache=True, nogil=True)
 def _reserve_slots(hist_pool, free, n_free, n_needed):
     """(hist_pool, free, n_free) with at least n_needed free slots: the pool doubled (its live
@@ -237,15 +411,8 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
         free = np.arange(n_free - 1, -1, -1)
 
         def splittable(node):
-            n = nodes[node].end - nodes[node].start
-            w = _node_weight(sums[node], criterion)
-            if (nodes[node].depth >= max_depth or n < min_samples_split
-                    or n < 2 * min_samples_leaf or w < 2.0 * min_weight_leaf):
-                return False
-            if criterion != CRITERION_SECOND_ORDER:
-                if w <= 0.0 or _weighted_impurity(sums[node], criterion, params) / w <= _EPSILON:
-                    return False
-            return True
+            return _splittable(nodes[node], sums[node], criterion, params, max_depth,
+                               min_samples_split, min_samples_leaf, min_weight_leaf)
 
         def every_pool_feature(node):
             # The node's split search visits every pool feature of a full histogram.
@@ -287,10 +454,7 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
         nodes[0].end = n_rows
         nodes[0].depth = 0
         if not gather:
-            for i in range(n_rows):
-                sums[0, 0] += 1.0
-                for c in range(n_slots - 1):
-                    sums[0, 1 + c] += stats[rows[i], c]
+            _sum_rows(stats, rows, sums[0])
         no_parent = np.full(1, -1, np.int64)
         if lazy_root:
             hist_pool, free, n_free = _reserve_slots(hist_pool, free, n_free, 1)
@@ -367,49 +531,19 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
             # Queue the nodes with a split: level by level (a queue), depth-first (a stack: right
             # pushed first, so the left child is expanded first) or best-first. The others are
             # leaves and let their histograms go.
-            for k in range(n_to_evaluate):
-                node = (to_evaluate[k] if gather and max_leaf_nodes <= 0
-                        else to_evaluate[n_to_evaluate - 1 - k])
-                if nodes[node].cand_gain > -np.inf:
-                    pending[n_pending] = node
-                    n_pending += 1
-                elif nodes[node].hist_slot >= 0:
-                    free[n_free] = nodes[node].hist_slot
-                    n_free += 1
-                    nodes[node].hist_slot = -1
+            n_pending, n_free = _queue(nodes, to_evaluate[:n_to_evaluate], pending, n_pending,
+                                       free, n_free, gather and max_leaf_nodes <= 0)
             if n_pending == 0:
                 break
 
             # The nodes split this step.
-            if max_leaf_nodes > 0:
-                if n_leaves >= max_leaf_nodes:
-                    break
-                # Best-first: the pending leaf with the largest gain (first one on ties).
-                k_best = 0
-                for k in range(1, n_pending):
-                    if nodes[pending[k]].cand_gain > nodes[pending[k_best]].cand_gain:
-                        k_best = k
-                batch[0] = pending[k_best]
-                for k in range(k_best, n_pending - 1):
-                    pending[k] = pending[k + 1]
-                n_batch = 1
-                n_pending -= 1
-            elif gather:
-                n_batch = n_pending
-                for k in range(n_pending):
-                    batch[k] = pending[k]
-                n_pending = 0
-            else:
-                batch[0] = pending[n_pending - 1]
-                n_batch = 1
-                n_pending -= 1
-            while n_nodes + 2 * n_batch > capacity:
-                nodes = np.concatenate((nodes, _new_nodes(capacity)))
-                sums = _doubled(sums, 0.0)
-                cand_left = _doubled(cand_left, 0.0)
-                pending = _doubled(pending, 0)
-                batch = _doubled(batch, 0)
-                capacity *= 2
+            if max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes:
+                break
+            n_batch, n_pending = _next_batch(nodes, pending, n_pending, batch, max_leaf_nodes,
+                                             gather)
+            if n_nodes + 2 * n_batch > nodes.shape[0]:
+                nodes, sums, cand_left, pending, batch = _with_room(
+                    nodes, sums, cand_left, pending, batch, n_nodes + 2 * n_batch)
 
             # Rows. Children at max_depth, or made by the split that reaches max_leaf_nodes, are
             # never split: they need no histogram, no split search and no data moved (gather mode
@@ -454,65 +588,18 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
 
             # Children, numbered in the step's order; each split's smaller child gets a histogram
             # built and the larger one its parent's slot (parent - smaller) when they split on.
-            gets_hist = np.empty(n_batch, np.bool_)
-            for e in range(n_batch):
-                parent = nodes[batch[e]]
-                n_l = mids[e] - parent.start
-                n_r = parent.end - mids[e]
-                gets_hist[e] = (parent.hist_slot >= 0 and children_split
-                                and (gather or max(n_l, n_r) >= _FULL_HISTOGRAM_MIN_ROWS))
+            gets_hist = _children_get_histograms(nodes, batch[:n_batch], mids, children_split,
+                                                 _FULL_HISTOGRAM_MIN_ROWS if not gather else 0)
             n_targets = gets_hist.sum()
             hist_pool, free, n_free = _reserve_slots(hist_pool, free, n_free, n_targets)
             target_bounds = np.empty((n_targets, 2), np.int64)
             target_slots = np.empty(n_targets, np.int64)
             target_parents = np.empty(n_targets, np.int64)
-            n_targets = 0
-            for e in range(n_batch):
-                node = batch[e]
-                parent = nodes[node]
-                mid = mids[e]
-                parent.feature = parent.cand_feature
-                parent.split_bin = parent.cand_bin
-                parent.drawn_threshold = parent.cand_threshold
-                parent.missing_left = parent.cand_missing_left
-                parent.gain = parent.cand_gain
-                l_node = n_nodes
-                r_node = n_nodes + 1
-                n_nodes += 2
-                n_leaves += 1
-                parent.left = l_node
-                parent.right = r_node
-                for child, lo, hi in ((nodes[l_node], parent.start, mid),
-                                      (nodes[r_node], mid, parent.end)):
-                    child.start = lo
-                    child.end = hi
-                    child.depth = parent.depth + 1
-                    child.assigned = assign
-                for c in range(n_slots):
-                    sums[l_node, c] = cand_left[node, c]
-                    sums[r_node, c] = sums[node, c] - cand_left[node, c]
-                # Counts from the partition: exact (not a float difference), and countless
-                # histograms have none.
-                sums[l_node, 0] = mid - parent.start
-                sums[r_node, 0] = parent.end - mid
-                parent_slot = parent.hist_slot
-                parent.hist_slot = -1
-                if parent_slot < 0:
-                    continue
-                if not gets_hist[e]:
-                    free[n_free] = parent_slot
-                    n_free += 1
-                    continue
-                small, large = ((l_node, r_node) if mid - parent.start <= parent.end - mid
-                                else (r_node, l_node))
-                n_free -= 1
-                nodes[small].hist_slot = free[n_free]
-                nodes[large].hist_slot = parent_slot
-                target_bounds[n_targets, 0] = nodes[small].start
-                target_bounds[n_targets, 1] = nodes[small].end
-                target_slots[n_targets] = nodes[small].hist_slot
-                target_parents[n_targets] = parent_slot
-                n_targets += 1
+            n_free = _make_children(nodes, sums, cand_left, batch[:n_batch], mids, n_nodes,
+                                    assign, gets_hist, free, n_free, target_bounds,
+                                    target_slots, target_parents)
+            n_nodes += 2 * n_batch
+            n_leaves += n_batch
             # Histograms: the smaller children's built, the larger ones' by subtraction.
             if gather:
                 scratch = _fitted_scratch(scratch, _scratch_blocks(target_bounds), n_pool,
@@ -536,19 +623,7 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
 
         if leaf_out.shape[0] > 0:
             # The other leaves: their rows are contiguous in rows.
-            n_unassigned = 0
-            for node in range(n_nodes):
-                n_unassigned += nodes[node].left == TREE_LEAF and nodes[node].assigned == 0
-            leaf_bounds = np.empty((n_unassigned, 2), np.int64)
-            leaf_ids = np.empty(n_unassigned, np.int32)
-            n_unassigned = 0
-            for node in range(n_nodes):
-                leaf = nodes[node]
-                if leaf.left == TREE_LEAF and leaf.assigned == 0:
-                    leaf_bounds[n_unassigned, 0] = leaf.start
-                    leaf_bounds[n_unassigned, 1] = leaf.end
-                    leaf_ids[n_unassigned] = node
-                    n_unassigned += 1
+            leaf_bounds, leaf_ids = _unassigned_leaves(nodes[:n_nodes])
             if parallel:
                 _write_leaves_parallel(rows, leaf_bounds, leaf_ids, leaf_out)
             else:
