@@ -70,13 +70,16 @@ def summary(events):
             by_fn[name] = by_fn.get(name, 0.0) + d
     return n, total, sorted(by_fn.items(), key=lambda kv: -kv[1])[:8]
 
-import numba.core.registry
-misses = 0
 from numba.core.dispatcher import Dispatcher
-import gc
-for obj in gc.get_objects():
-    if isinstance(obj, Dispatcher) and obj.py_func.__module__.startswith("skext"):
-        misses += sum(obj.stats.cache_misses.values())
+misses, seen = 0, set()
+for module_name, module in list(sys.modules.items()):
+    if not module_name.startswith("skext") or module is None:
+        continue
+    for value in vars(module).values():
+        for obj in value.values() if isinstance(value, dict) else (value,):
+            if isinstance(obj, Dispatcher) and id(obj) not in seen:
+                seen.add(id(obj))
+                misses += sum(obj.stats.cache_misses.values())
 rows = []
 for r in out:
     n, total, top = summary(r.pop("events"))

@@ -8,7 +8,6 @@ first two tests check both without compiling anything; the last ones compile eve
 (python -m skext.warmup) and check that a second process loads everything from the cache.
 """
 
-import gc
 import json
 import os
 import subprocess
@@ -55,13 +54,26 @@ KEYS_SCRIPT = textwrap.dedent("""
 """)
 
 
+def all_dispatchers():
+    """Every Numba dispatcher skext's modules hold: module globals and the values of their
+    dicts of variants (the grower variants made so far among them, _grower._GROWERS)."""
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("skext") or module is None:
+            continue
+        for value in vars(module).values():
+            for obj in value.values() if isinstance(value, dict) else (value,):
+                if isinstance(obj, Dispatcher) and obj.py_func.__module__.startswith("skext"):
+                    found[id(obj)] = obj
+    return list(found.values())
+
+
 def skext_dispatchers():
     """Every cached dispatcher defined by skext, the grower variants of GROWER_MODES included."""
     for mode in GROWER_MODES:
         _grow_kernel(*mode)
-    return [obj for obj in gc.get_objects()
-            if isinstance(obj, Dispatcher) and obj.py_func.__module__.startswith("skext")
-            and obj._cache is not None and obj._cache.__class__.__name__ != "NullCache"]
+    return [obj for obj in all_dispatchers()
+            if obj._cache is not None and obj._cache.__class__.__name__ != "NullCache"]
 
 
 def cache_keys():
@@ -116,19 +128,19 @@ def warm_cache(tmp_path_factory):
 
 
 MISSES_SCRIPT = textwrap.dedent("""
-    import gc, json
+    import json, sys
+    sys.path.insert(0, {tests!r})
     import skext.warmup as warmup
-    from numba.core.dispatcher import Dispatcher
+    from test_numba_cache import all_dispatchers
     for name in warmup.TASKS:
         warmup.run_group(name)
-    misses, hits = {}, 0
-    for obj in gc.get_objects():
-        if isinstance(obj, Dispatcher) and obj.py_func.__module__.startswith("skext"):
-            n = sum(obj.stats.cache_misses.values())
-            hits += sum(obj.stats.cache_hits.values())
-            if n:
-                misses[obj.py_func.__qualname__] = n
-    print(json.dumps({"misses": misses, "hits": hits}))
+    misses, hits = {{}}, 0
+    for obj in all_dispatchers():
+        n = sum(obj.stats.cache_misses.values())
+        hits += sum(obj.stats.cache_hits.values())
+        if n:
+            misses[obj.py_func.__qualname__] = n
+    print(json.dumps({{"misses": misses, "hits": hits}}))
 """)
 
 
@@ -137,7 +149,8 @@ def test_second_process_compiles_nothing(warm_cache):
     """After the warm-up, a new process fitting every family (each warm-up task, NaN and not)
     loads every kernel from the cache: zero cache misses."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(warm_cache))
-    out = subprocess.run([sys.executable, "-c", MISSES_SCRIPT], env=env, capture_output=True,
+    script = MISSES_SCRIPT.format(tests=os.path.dirname(__file__))
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                          text=True, check=True)
     result = json.loads(out.stdout.splitlines()[-1])
     assert result["misses"] == {}

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ..tree._tree import packed_views
+
 
 def mean_tree_importances(trees, n_features, normalize_trees):
     """scikit-learn's ensemble feature_importances_: the mean over the trees that split of each
@@ -18,11 +20,12 @@ def mean_tree_importances(trees, n_features, normalize_trees):
 def scaled_output_values(trees, n_outputs, learning_rate):
     """Per-tree value arrays for the one-call predict kernel of a booster with K = n_outputs
     trees per round (trees in round-major order): learning_rate (one value, or one per tree)
-    times each tree's value in column k = tree index % K, zeros elsewhere."""
+    times each tree's value in column k = tree index % K, zeros elsewhere; views of one packed
+    array, which the kernels read without a copy."""
     rates = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (len(trees),))
     out = []
     for i, tree in enumerate(trees):
         wide = np.zeros((tree.node_count, n_outputs))
         wide[:, i % n_outputs] = rates[i] * tree.value[:, 0]
         out.append(wide)
-    return out
+    return packed_views(out)

@@ -33,7 +33,7 @@ from ..tree._classes import (
     resolve_min_samples,
 )
 from ..tree._grower import grow_tree
-from ..tree._tree import apply_forest, predict_forest, tree_lists
+from ..tree._tree import apply_forest, pack_trees, predict_forest, tree_lists
 from ..tree._types import MAX_BINS
 from ..utils._compat import (
     HasMethods,
@@ -360,9 +360,10 @@ class BaseGradientBoosting(BaseEstimator):
     def _pack(self):
         """Each tree's values as the one-call kernel sums them: scaled by learning_rate, in
         column k for a class-k tree (zeros elsewhere)."""
-        self._tree_values = scaled_output_values(
-            [est.tree_ for est in self.estimators_.ravel()], self.n_trees_per_iteration_,
-            self.learning_rate)
+        trees = [est.tree_ for est in self.estimators_.ravel()]
+        pack_trees(trees)
+        self._tree_values = scaled_output_values(trees, self.n_trees_per_iteration_,
+                                                 self.learning_rate)
 
     def _trees(self):
         return tree_lists([est.tree_ for est in self.estimators_.ravel()], self._tree_values)
@@ -404,12 +405,13 @@ class BaseGradientBoosting(BaseEstimator):
     def _staged_raw_predict(self, X):
         """Yield the raw predictions (n_samples, K) after each stage."""
         X = self._validate_X_predict(X)
-        nodes, values, depths = self._trees()
+        nodes, _, depths = self._trees()
         leaves = np.empty((len(X), len(depths)), dtype=np.int32)
         apply_forest(X, nodes, depths, leaves)
         init = self._init_raw_pred(X, len(X))
         tree_sum = np.zeros_like(init)
         K = self.n_trees_per_iteration_
+        values = self._tree_values
         for i in range(self.n_estimators_):
             for k in range(K):
                 tree_sum[:, k] += values[i * K + k][leaves[:, i * K + k], k]

@@ -35,7 +35,7 @@ from ..tree._classes import (
     regression_stats,
 )
 from ..tree._grower import grow_tree
-from ..tree._tree import apply_forest, predict_forest, tree_lists
+from ..tree._tree import apply_forest, pack_trees, packed_views, predict_forest, tree_lists
 from ..utils._compat import HasMethods, Interval, StrOptions, check_sample_weight, fit_context
 
 
@@ -198,6 +198,7 @@ class BaseWeightBoosting(BaseEstimator):
 
     def _pack(self):
         """Each tree's node predictions, for reading its leaves after the one-call apply."""
+        pack_trees([est.tree_ for est in self.estimators_])
         self._leaf_pred = [self._leaf_predictions(est.tree_) for est in self.estimators_]
 
     def _predictions(self, X, limit=None):
@@ -347,6 +348,7 @@ class AdaBoostClassifier(ClassifierMixin, BaseWeightBoosting):
             onehot = pred[:, None] == np.arange(K)[None, :]
             self._votes.append(np.where(onehot, w, -w / (K - 1)) if K > 1
                                else np.zeros((len(pred), 1)))
+        self._votes = packed_views(self._votes)
 
     def _decision(self, votes, norm):
         pred = votes / norm

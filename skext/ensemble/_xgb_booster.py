@@ -21,7 +21,7 @@ from numba import njit, prange
 from ..tree._classes import MAX_INT
 from ..tree._exact import grow_tree_exact
 from ..tree._grower import grow_tree
-from ..tree._tree import Tree, apply_forest, predict_forest, tree_lists
+from ..tree._tree import Tree, apply_forest, pack_trees, predict_forest, tree_lists
 from ..tree._types import PREDICT_NODE_DTYPE
 from ..utils._parallel import numba_threads
 from ._base import scaled_output_values
@@ -126,6 +126,10 @@ class GBTree:
         lo, hi = tree_range
         trees = [t for round_trees in self.rounds for t in round_trees]
         if self._values is None:
+            if (lo, hi) == (0, len(trees)):
+                # The whole model (a predict, not one round's evaluation during the fit): make
+                # the trees one packed array, which the kernels then read without a copy.
+                pack_trees(trees)
             rates = np.repeat(self.learning_rates, self.n_outputs)
             self._values = scaled_output_values(trees, self.n_outputs, rates)
         return trees[lo:hi], self._values[lo:hi]

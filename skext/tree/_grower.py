@@ -14,7 +14,7 @@ stably by each split (_partition.py), so histogram passes read memory sequential
 whole level per step (one parallel region per phase: split rows, build histograms, scan).
 """
 
-import functools
+import threading
 
 import numba
 import numpy as np
@@ -633,17 +633,26 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
     return grow
 
 
-@functools.cache
+# The grower variants made in this process, by mode (_grow_kernel); forests ask from threads.
+_GROWERS = {}
+_GROWERS_LOCK = threading.Lock()
+
+
 def _grow_kernel(gather, parallel, criterion, n_channels, random_splits, countless):
     """The compiled grower of a family (see _make_grow), made once per process and named after
     its mode, so that each variant has its own cache file and shows by name in Numba's compile
     events."""
-    grow = _make_grow(gather, parallel, criterion, n_channels, random_splits, countless)
-    name = "_".join(["_grow", "rows" if gather else "nodes", CRITERION_NAMES[criterion],
-                     f"c{n_channels}", "parallel" if parallel else "serial"]
-                    + (["random"] if random_splits else []) + (["countless"] if countless else []))
-    grow.__name__ = grow.__qualname__ = name
-    return njit(cache=True, nogil=True)(grow)
+    mode = (gather, parallel, criterion, n_channels, random_splits, countless)
+    with _GROWERS_LOCK:
+        if mode not in _GROWERS:
+            grow = _make_grow(*mode)
+            name = "_".join(["_grow", "rows" if gather else "nodes", CRITERION_NAMES[criterion],
+                             f"c{n_channels}", "parallel" if parallel else "serial"]
+                            + (["random"] if random_splits else [])
+                            + (["countless"] if countless else []))
+            grow.__name__ = grow.__qualname__ = name
+            _GROWERS[mode] = njit(cache=True, nogil=True)(grow)
+        return _GROWERS[mode]
 
 
 class GrowBuffers:

@@ -2,15 +2,15 @@
 
 The grower returns a Tree; estimators keep it as ``tree_`` (scikit-learn's attribute names:
 children_left, children_right, feature, threshold, value, impurity, n_node_samples,
-weighted_n_node_samples). Ensembles hand their trees to one kernel call (`tree_lists`: typed
-lists of the trees' own arrays, nothing copied), which predicts the whole forest over raw float X:
-no binning at predict time, NaN follows each node's learned direction.
+weighted_n_node_samples). Ensembles hand their trees to one kernel call (`tree_lists`: every
+tree's nodes and values as pieces of two packed arrays, which `pack_trees` makes the trees' own
+storage after a fit, so nothing is copied), which predicts the whole forest over raw float X: no
+binning at predict time, NaN follows each node's learned direction.
 """
 
 import numba
 import numpy as np
 from numba import njit, prange
-from numba.typed import List
 
 from ._criterion import _node_weights_and_impurities, leaf_values
 from ._histogram import prefetch_1d
@@ -156,16 +156,71 @@ class Tree:
         return importances
 
 
+def _packed(arrays):
+    """(packed, offsets): arrays concatenated along their first axis, piece t at
+    packed[offsets[t]:offsets[t + 1]]. No copy when they already are consecutive pieces of one
+    array (packed_views makes them so; any consecutive run of them, as a range of boosting
+    rounds) or there is one."""
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum([len(a) for a in arrays], out=offsets[1:])
+    first = arrays[0]
+    if len(arrays) == 1 and first.flags.c_contiguous:
+        return first, offsets
+    base = first.base
+    if (isinstance(base, np.ndarray) and base.flags.c_contiguous and base.ndim == first.ndim
+            and base.dtype == first.dtype and base.shape[1:] == first.shape[1:]):
+        row = base.strides[0]
+        start = (first.ctypes.data - base.ctypes.data) // row
+        if start + offsets[-1] <= len(base) and all(
+                a.base is base and a.ctypes.data == base.ctypes.data + (start + offsets[t]) * row
+                for t, a in enumerate(arrays)):
+            return base[start:start + offsets[-1]], offsets
+    return np.ascontiguousarray(np.concatenate(arrays)), offsets
+
+
+def _pack_in_place(owners, name):
+    """Replace each owner's array attribute `name` by a view of one packed copy, one array at a
+    time, so that each original can be freed as soon as it is copied (no moment holds two
+    copies of a whole forest)."""
+    arrays = [getattr(owner, name) for owner in owners]
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum([len(a) for a in arrays], out=offsets[1:])
+    packed = np.empty((offsets[-1],) + arrays[0].shape[1:], dtype=arrays[0].dtype)
+    del arrays
+    for t, owner in enumerate(owners):
+        view = packed[offsets[t]:offsets[t + 1]]
+        view[...] = getattr(owner, name)
+        setattr(owner, name, view)
+
+
+def pack_trees(trees):
+    """Make the trees' nodes and values consecutive pieces of two arrays (each tree keeps a
+    view), so that tree_lists hands them to the kernels without a copy: called by ensembles at
+    the end of fit and on unpickling."""
+    if trees:
+        _pack_in_place(trees, "nodes")
+        _pack_in_place(trees, "value")
+
+
+def packed_views(arrays):
+    """The arrays as consecutive views of one packed copy (what _packed reads without a
+    copy)."""
+    if not arrays:
+        return []
+    packed, offsets = _packed(arrays)
+    return [packed[offsets[t]:offsets[t + 1]] for t in range(len(arrays))]
+
+
 def tree_lists(trees, values=None):
-    """What the ensemble kernels take: (nodes, values, depths), typed lists of each tree's own
-    arrays (no copy: a forest's trees are not duplicated into one packed array) and an int64
-    array of depths. values: per-tree value arrays to use instead of each tree's .value (the
-    boosters pass scaled or recoded ones)."""
-    nodes = List()
-    value_list = List()
-    for i, tree in enumerate(trees):
-        nodes.append(tree.nodes)
-        value_list.append(tree.value if values is None else values[i])
+    """What the ensemble kernels take: (nodes, values, depths), nodes = (packed
+    PREDICT_NODE_DTYPE array, offsets), values = (packed (n, n_outputs) float64, offsets) (see
+    _packed), depths an int64 array. values: per-tree value arrays to use instead of each
+    tree's .value (the boosters pass scaled or recoded ones).
+
+    Packed arrays rather than numba.typed.List: a typed list built from Python compiles its
+    constructor and append in every new process (0.66 s of a warm first fit)."""
+    nodes = _packed([tree.nodes for tree in trees])
+    value_list = _packed([tree.value for tree in trees] if values is None else list(values))
     depths = np.array([tree.max_depth for tree in trees], dtype=np.int64)
     return nodes, value_list, depths
 
@@ -184,15 +239,6 @@ def _block_rows(n_samples, n_features, forest_bytes):
     return max(_PREDICT_GROUP, -(-rows // _PREDICT_GROUP) * _PREDICT_GROUP)
 
 
-@njit(cache=True, nogil=True)
-def _nbytes(arrays, itemsize):
-    """Bytes of a typed list of arrays (iterating it from Python would box every array)."""
-    total = 0
-    for a in arrays:
-        total += a.size * itemsize
-    return total
-
-
 def _walk_plan(X, forest_bytes):
     """What the walk kernels take besides the forest: X as C-contiguous float64, the rows per
     block, and whether X holds a NaN (else the NaN test is compiled out)."""
@@ -206,21 +252,20 @@ def predict_forest(X, nodes, values, depths, out):
     """Sum over trees of each row's leaf value, trees added in order, into out.
 
     X      (n_samples, n_features) float64, C-contiguous  (in)
-    nodes  typed list of PREDICT_NODE_DTYPE arrays (in)  one per tree (tree_lists)
-    values typed list of (n_nodes_t, n_outputs) float64 (in)
+    nodes  (packed PREDICT_NODE_DTYPE array, offsets) (in)  every tree's (tree_lists)
+    values (packed (n_nodes, n_outputs) float64, offsets) (in)
     depths (n_trees,) int64                        (in)
     out    (n_samples, n_outputs) float64          (out)
 
     Runs on Numba's current thread count (numba_threads); the result does not depend on it.
     """
-    X, block, nan_aware = _walk_plan(X, _nbytes(nodes, PREDICT_NODE_DTYPE.itemsize)
-                                     + _nbytes(values, 8))
+    X, block, nan_aware = _walk_plan(X, nodes[0].nbytes + values[0].nbytes)
     _PREDICT_FOREST[nan_aware](X, nodes, values, depths, out, block)
 
 
 def apply_forest(X, nodes, depths, out):
     """Leaf id (within its tree) of each row in each tree: out (n_samples, n_trees) int32."""
-    X, block, nan_aware = _walk_plan(X, _nbytes(nodes, PREDICT_NODE_DTYPE.itemsize))
+    X, block, nan_aware = _walk_plan(X, nodes[0].nbytes)
     _APPLY_FOREST[nan_aware](X, nodes, depths, out, block)
 
 
@@ -314,6 +359,13 @@ def _tree_leaves(X_flat, n_features, lo, hi, nodes, depth, leaf, lane_base, lane
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _piece(packed, t):
+    """Tree t's part of a (packed array, offsets) pair (tree_lists)."""
+    array, offsets = packed
+    return array[offsets[t]:offsets[t + 1]]
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _lanes():
     """The lane scratch of _tree_leaves: (lane_base, lane_row, lane_node)."""
     return (np.empty(_PREDICT_GROUP, dtype=np.uint64), np.empty(_PREDICT_GROUP, dtype=np.int64),
@@ -330,9 +382,10 @@ def _predict_block(X, lo, hi, nodes, values, depths, out, nan_aware):
     # Tree-outer: a tree's nodes stay in cache while the block's rows pass through it.
     n_trees = depths.shape[0]
     for t in range(n_trees):
-        tree_values = values[t]
-        _tree_leaves(X_flat, X.shape[1], lo, hi, nodes[t], depths[t], leaf, lane_base, lane_row,
-                     lane_node, nodes[min(t + 1, n_trees - 1)], tree_values.ravel(), nan_aware)
+        tree_values = _piece(values, t)
+        _tree_leaves(X_flat, X.shape[1], lo, hi, _piece(nodes, t), depths[t], leaf, lane_base,
+                     lane_row, lane_node, _piece(nodes, min(t + 1, n_trees - 1)),
+                     tree_values.ravel(), nan_aware)
         for i in range(lo, hi):
             for k in range(tree_values.shape[1]):
                 out[i, k] += tree_values[leaf[i - lo], k]
@@ -365,8 +418,9 @@ def _apply_block(X, lo, hi, nodes, depths, out, nan_aware):
     n_trees = depths.shape[0]
     no_values = np.empty(0)
     for t in range(n_trees):
-        _tree_leaves(X_flat, X.shape[1], lo, hi, nodes[t], depths[t], leaf, lane_base, lane_row,
-                     lane_node, nodes[min(t + 1, n_trees - 1)], no_values, nan_aware)
+        _tree_leaves(X_flat, X.shape[1], lo, hi, _piece(nodes, t), depths[t], leaf, lane_base,
+                     lane_row, lane_node, _piece(nodes, min(t + 1, n_trees - 1)), no_values,
+                     nan_aware)
         for i in range(lo, hi):
             out[i, t] = leaf[i - lo]
 
