@@ -1,14 +1,16 @@
 """Histogram kernels: per (feature, bin) sums of a node's per-sample channels.
 
-Called by the split search for every node. A histogram is float64 (n_features, N_HIST_BINS, 1 + C):
+Called by the grower (_grower.py) for the nodes it may split. A histogram is float64
+(n_features, N_HIST_BINS, 1 + C):
 channel 0 counts rows, channels 1..C sum `stats` (see _criterion.py for what they hold); boosting's
 second-order trees keep countless ones, (n_features, N_HIST_BINS, 2) of (g, h) (_grower). Two ways
 to get one: build it from the node's rows, or, for the larger child, subtract the smaller child's
 histogram from the parent's (LightGBM's trick), which halves the row passes.
 
-The kernels read node-ordered copies of the data (the grower keeps X_binned and stats permuted so
-that every node's rows are one contiguous block [start, end)): every pass is sequential, where an
-index indirection would miss the cache on every row.
+Two access patterns. Forests' kernels (_build_histogram) read node-ordered copies of the data
+(the grower keeps X_binned and stats permuted so that every node's rows are one contiguous block
+[start, end)): every pass is sequential. The gather kernels (_build_histograms_rows) read rows
+through their ids, prefetching ahead: the boosters' every node and a forest tree's large root.
 """
 
 import numba
