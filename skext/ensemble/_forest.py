@@ -34,7 +34,7 @@ from ..tree._classes import (
     resolve_min_samples,
 )
 from ..tree._grower import grow_tree
-from ..tree._tree import apply_forest, pack_trees, predict_forest, tree_lists
+from ..tree._tree import apply_forest, predict_forest, tree_lists
 from ..tree._types import MAX_BINS
 from ..utils._compat import Interval, RealNotInt, StrOptions, check_sample_weight, fit_context
 from ..utils._parallel import n_threads, numba_threads
@@ -206,7 +206,6 @@ class BaseForest(BaseEstimator):
                 estimator.classes_ = self.classes_
                 estimator.n_classes_ = self.n_classes_
             self.estimators_.append(estimator)
-        pack_trees([e.tree_ for e in self.estimators_])
 
         # 6. Out-of-bag estimate.
         if self.oob_score:
@@ -215,11 +214,6 @@ class BaseForest(BaseEstimator):
                                  "refit with warm_start=False.")
             self._set_oob_score(y, results)
         return self
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        # Unpickled trees own separate arrays: pack them again, or every predict would copy.
-        pack_trees([e.tree_ for e in getattr(self, "estimators_", [])])
 
     def _grow_one(self, seed, X, X_binned, y_engine, sample_weight, bin_mapper, n_boot,
                   grow_kwargs):
