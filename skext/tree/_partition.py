@@ -218,7 +218,7 @@ def _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats, start, end,
         return n_left
     n_left = start
     n_right = 0
-    # Rows move as 8-byte words: X_node's rows are padded to a multiple of 8 codes (_grow).
+    # Rows move as 8-byte words: X_node's rows are padded to a multiple of 8 codes (_make_grow).
     words = X_node.view(np.uint64)
     tmp_words = tmp_X.view(np.uint64)
     n_words = words.shape[1]
