@@ -65,10 +65,23 @@ _FULL_HISTOGRAM_MIN_ROWS = 256
 _INITIAL_NODE_CAPACITY = 1023
 
 
+if numba.config.DISABLE_JIT:
+    # NUMBA_DISABLE_JIT=1 (tox -e nojit): a plain structured array's element is a numpy.void,
+    # whose fields are items, not the attributes the kernels use; a recarray's are both.
+    def _records(nodes):
+        """Pure-Python twin: the nodes as a recarray."""
+        return nodes.view(np.recarray)
+else:
+    @njit(cache=True, nogil=True, inline="always")
+    def _records(nodes):
+        """The nodes themselves (Numba's records have attribute fields)."""
+        return nodes
+
+
 @njit(cache=True, nogil=True)
 def _new_nodes(n):
     """n fresh GROW_NODE_DTYPE records: leaves without a histogram or a candidate split."""
-    nodes = np.zeros(n, GROW_NODE_DTYPE)
+    nodes = _records(np.zeros(n, GROW_NODE_DTYPE))
     for i in range(n):
         node = nodes[i]
         node.hist_slot = -1
@@ -160,7 +173,7 @@ def _next_batch(nodes, pending, n_pending, batch, max_leaf_nodes, whole_level):
 def _with_room(nodes, sums, cand_left, pending, batch, n_needed):
     """The per-node arrays doubled until they hold n_needed nodes (new nodes fresh)."""
     while nodes.shape[0] < n_needed:
-        nodes = np.concatenate((nodes, _new_nodes(nodes.shape[0])))
+        nodes = _records(np.concatenate((nodes, _new_nodes(nodes.shape[0]))))
         sums = _doubled(sums, 0.0)
         cand_left = _doubled(cand_left, 0.0)
         pending = _doubled(pending, 0)

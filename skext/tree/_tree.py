@@ -285,13 +285,15 @@ def _step(X_flat, base, nodes, node, nan_aware):
     nan_aware False (X has no NaN, checked by the caller) drops the missing-value test: the
     step is then 1.7x faster, the whole loop compiling to fewer, simpler instructions."""
     rec = nodes[node]
-    code = rec.feature
+    # Fields by name, not attribute: the same code in Numba, and NUMBA_DISABLE_JIT's numpy.void
+    # records have no attributes.
+    code = rec["feature"]
     v = X_flat[base + np.uint64(code & FEATURE_MASK)]
     if nan_aware:
-        go_right = (v > rec.threshold) | (np.isnan(v) & ((code & MISSING_RIGHT_BIT) != 0))
+        go_right = (v > rec["threshold"]) | (np.isnan(v) & ((code & MISSING_RIGHT_BIT) != 0))
     else:
-        go_right = v > rec.threshold
-    return np.uint32(rec.left) + np.uint32(go_right)
+        go_right = v > rec["threshold"]
+    return np.uint32(rec["left"]) + np.uint32(go_right)
 
 
 @njit(cache=True, nogil=True, inline="always")
