@@ -84,7 +84,7 @@ def _skext_root_split(X_binned, grad_hess, mapper):
     """A call running skext's split search over a prebuilt full root histogram (the histogram
     is built once, outside the timing)."""
     from skext.tree._random import new_rng_state
-    from skext.tree._splitter import _find_best_split
+    from skext.tree._splitter import split_finder
 
     n, d = X_binned.shape
     pool = np.arange(d, dtype=np.int32)
@@ -99,11 +99,12 @@ def _skext_root_split(X_binned, grad_hess, mapper):
         best_left=np.empty(3), best_threshold=np.empty(1))
     pool_order = np.empty(d, np.int32)
     allowed = np.ones(d, np.uint8)
+    find = split_finder(CRITERION_SECOND_ORDER, 2, True, False)
 
     def run():
-        _find_best_split(X_binned, grad_hess, 0, n, node_sums, hist, pool, allowed, pool_order, d,
-                         mapper.representatives_, mapper.edges_, CRITERION_SECOND_ORDER, 2, True,
-                         params, 1, 0.0, False, new_rng_state(0), *scratch.values())
+        find(X_binned, grad_hess, 0, n, node_sums, hist, pool, allowed, pool_order, d,
+             mapper.representatives_, mapper.edges_, params, 1, 0.0, new_rng_state(0),
+             *scratch.values())
         return scratch["best_gain"][0], scratch["best_meta"].copy()
 
     return run

@@ -30,6 +30,7 @@ from ._types import (
     CRITERION_ENTROPY,
     CRITERION_FRIEDMAN_MSE,
     CRITERION_GINI,
+    CRITERION_NAMES,
     CRITERION_SECOND_ORDER,
     CRITERION_SQUARED_ERROR,
     MISSING_BIN,
@@ -37,6 +38,10 @@ from ._types import (
     PARAM_ALPHA,
     PARAM_MAX_DELTA_STEP,
 )
+
+# A loop counter's start: a literal 0 passed on to a kernel compiles it once for Literal[int](0)
+# and again for int64.
+_ZERO = np.int64(0)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -74,53 +79,45 @@ def _consider(left, node_sums, right, criterion, params, min_samples_leaf, min_w
 
 
 def _make_scan_feature(criterion):
-    """The exhaustive scan, compiled with `criterion` frozen (a closure constant), so the
-    criterion's branches fold away in the engine's hottest loop (3x faster than a runtime id)."""
+    """The exhaustive scan of one feature's present bins (histogram in, best_* in/out), compiled
+    with `criterion` frozen (a closure constant), so the criterion's branches fold away in the
+    engine's hottest loop (3x faster than a runtime id). Its loop is written here, not in an
+    inlined helper: inlining it cost ~1.5 s of the first fit's compile.
+
+    The loop keeps its best candidate in scalars and writes best_* once: this scan runs for
+    every (node, drawn feature, present bin)."""
 
     @njit(cache=True, nogil=True)
     def _scan(hist_f, codes, n_present, has_missing, node_sums, params, min_samples_leaf,
               min_weight_leaf, feature, cum, left, right, best_gain, best_meta, best_left):
-        _scan_body(hist_f, codes, n_present, has_missing, node_sums, criterion, params,
-                   min_samples_leaf, min_weight_leaf, feature, cum, left, right, best_gain,
-                   best_meta, best_left)
+        n_slots = cum.shape[0]
+        best_score = best_gain[0]
+        best_idx = -1
+        best_dir = 0
+        cum[:] = 0.0
+        for idx in range(n_present):
+            b = codes[idx]
+            for c in range(n_slots):
+                cum[c] += hist_f[b, c]
+            last = idx == n_present - 1
+            if last and not has_missing:
+                break
+            # NaN (if any) on the right, then on the left: one scoring site in a loop, which
+            # halves this scan's code (and its compile time) against two written out.
+            for direction in range(2 if has_missing and not last else 1):
+                for c in range(n_slots):
+                    left[c] = cum[c] + hist_f[MISSING_BIN, c] if direction == 1 else cum[c]
+                    right[c] = node_sums[c] - left[c]
+                if _admissible(left, right, criterion, min_samples_leaf, min_weight_leaf):
+                    score = _children_score(left, right, criterion, params)
+                    if score > best_score:
+                        best_score = score
+                        best_idx = idx
+                        best_dir = direction
+        _record_best(hist_f, codes, n_present, has_missing, node_sums, feature, best_score,
+                     best_idx, best_dir, best_gain, best_meta, best_left)
 
     return _scan
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _scan_body(hist_f, codes, n_present, has_missing, node_sums, criterion, params,
-               min_samples_leaf, min_weight_leaf, feature, cum, left, right,
-               best_gain, best_meta, best_left):
-    """Exhaustive scan of one feature's present bins (histogram in, best_* in/out).
-
-    The loop keeps its best candidate in scalars and writes best_* once: this scan runs for
-    every (node, drawn feature, present bin)."""
-    n_slots = cum.shape[0]
-    best_score = best_gain[0]
-    best_idx = -1
-    best_dir = 0
-    cum[:] = 0.0
-    for idx in range(n_present):
-        b = codes[idx]
-        for c in range(n_slots):
-            cum[c] += hist_f[b, c]
-        last = idx == n_present - 1
-        if last and not has_missing:
-            break
-        # NaN (if any) on the right, then on the left: one scoring site in a loop, which
-        # halves this inlined scan's code (and its compile time) against two written out.
-        for direction in range(2 if has_missing and not last else 1):
-            for c in range(n_slots):
-                left[c] = cum[c] + hist_f[MISSING_BIN, c] if direction == 1 else cum[c]
-                right[c] = node_sums[c] - left[c]
-            if _admissible(left, right, criterion, min_samples_leaf, min_weight_leaf):
-                score = _children_score(left, right, criterion, params)
-                if score > best_score:
-                    best_score = score
-                    best_idx = idx
-                    best_dir = direction
-    _record_best(hist_f, codes, n_present, has_missing, node_sums, feature, best_score, best_idx,
-                 best_dir, best_gain, best_meta, best_left)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -167,11 +164,12 @@ def _candidate_score(n_left, a_left, b_left, n_all, a_all, b_all, min_samples_le
 
 
 def _make_scan_scalar(criterion):
-    """_scan_body for a criterion that reads two channels (_two_channel_score: binary gini,
+    """The exhaustive scan for a criterion that reads two channels (_two_channel_score: binary gini,
     squared_error, friedman_mse, second order), with the count and the two sums in scalars:
     the engine's hottest loop, 6-7x faster than through the sums arrays (gini: 45 -> 6 ns per
     bin; second order: 348 -> 52 us per node). Same candidates, same order, same scores as
-    _scan_body, so the same winner (countless (g, h) histograms: _scan_gh).
+    the general scan (_make_scan_feature), so the same winner (countless (g, h) histograms:
+    _scan_gh).
     Ties: the first candidate of the feature wins within a feature; across features, the
     first one visited, except for the second-order criterion, where the lower feature index
     wins (xgboost's rule), so a booster's split does not depend on the visiting order."""
@@ -479,14 +477,15 @@ def _finish_best(node_sums, criterion, params, right, best_gain, best_meta, best
         best_gain[0] = _split_gain(best_left, right, node_sums, criterion, params)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool, allowed,
-                     pool_order, max_features, representatives, edges, criterion, n_channels,
-                     counted, params, min_samples_leaf, min_weight_leaf, random_splits,
-                     rng_state, scratch_hist, touched, codes, cum, left, right, best_gain,
-                     best_meta, best_left, best_threshold):
-    """Best split of the node whose rows are start:end of the node-ordered X_node / stats_node
-    (see _histogram.py) over features drawn from `pool`.
+def _make_find_best_split(criterion, n_channels, counted, random_splits):
+    """The split search of one node for one (criterion, n_channels: the stats' channel count,
+    counted: the histograms have a count slot, random_splits: extra-trees thresholds), these
+    frozen as closure constants: each variant is a kernel of its own, compiled once per process
+    for every grower that runs it, with only its own scan inside (the other selectors' branches
+    are pruned before typing). Selected by _find_best_split (the growers) or split_finder.
+
+    The kernel: best split of the node whose rows are start:end of the node-ordered X_node /
+    stats_node (see _histogram.py) over features drawn from `pool`.
 
     node_hist  (len(pool), 256, 1 + C) or (0, 0, 0): the node's full histogram when the grower
                keeps one (subtraction mode), else each drawn feature gets a sparse histogram;
@@ -497,51 +496,124 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
                colsample_bylevel): skipped without counting as visited
     Features are drawn without replacement until max_features were visited and at least one of
     them is not constant in the node (scikit-learn's rule). best_* (out), see module doc.
-    criterion, n_channels (stats' channel count), counted (node_hist has a count slot) and
-    random_splits select the scan: inlined, a grower whose selectors are compile-time
-    constants compiles only its own scan.
     """
-    best_gain[0] = -np.inf
-    best_meta[0] = -1
-    best_threshold[0] = np.nan
-    n_pool = pool.shape[0]
-    for i in range(n_pool):
-        pool_order[i] = i
-    use_full = node_hist.shape[0] > 0
-    n_visited = 0
-    n_nonconstant = 0
-    i = 0
-    while i < n_pool and (n_visited < max_features or n_nonconstant == 0):
-        pos = _draw_feature(rng_state, pool_order, i)
-        i += 1
-        if allowed[pos] == 0:
-            continue
-        n_visited += 1
-        feature = pool[pos]
-        if use_full:
-            hist_f = node_hist[pos]
-            n_touched = -1
-        else:
-            hist_f = scratch_hist
-            n_touched = _build_feature_histogram_sparse(
-                X_node, stats_node, start, end, feature, hist_f, touched)
-        n_present, has_missing = _present_bins(hist_f, touched, n_touched, codes, counted)
-        if n_present + (1 if has_missing else 0) > 1:
-            n_nonconstant += 1
-            if random_splits:
-                _random_split_feature(hist_f, codes, n_present, has_missing, node_sums,
-                                      representatives[feature], edges[feature], criterion,
-                                      params,
-                                      min_samples_leaf, min_weight_leaf, feature, rng_state, cum,
-                                      left, right, best_gain, best_meta, best_left,
-                                      best_threshold)
+
+    @njit(cache=True, nogil=True)
+    def find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool, allowed,
+                        pool_order, max_features, representatives, edges, params,
+                        min_samples_leaf, min_weight_leaf, rng_state, scratch_hist, touched,
+                        codes, cum, left, right, best_gain, best_meta, best_left,
+                        best_threshold):
+        best_gain[0] = -np.inf
+        best_meta[0] = -1
+        best_threshold[0] = np.nan
+        n_pool = pool.shape[0]
+        for i in range(n_pool):
+            pool_order[i] = i
+        use_full = node_hist.shape[0] > 0
+        n_visited = 0
+        n_nonconstant = 0
+        i = _ZERO
+        while i < n_pool and (n_visited < max_features or n_nonconstant == 0):
+            pos = _draw_feature(rng_state, pool_order, i)
+            i += 1
+            if allowed[pos] == 0:
+                continue
+            n_visited += 1
+            feature = pool[pos]
+            if use_full:
+                hist_f = node_hist[pos]
+                n_touched = -1
             else:
-                _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion,
-                              n_channels, counted, params, min_samples_leaf, min_weight_leaf,
-                              feature, cum, left, right, best_gain, best_meta, best_left)
-        if not use_full:
-            _clear_touched(hist_f, touched, n_touched)
-    _finish_best(node_sums, criterion, params, right, best_gain, best_meta, best_left)
+                hist_f = scratch_hist
+                n_touched = _build_feature_histogram_sparse(
+                    X_node, stats_node, start, end, feature, hist_f, touched)
+            n_present, has_missing = _present_bins(hist_f, touched, n_touched, codes, counted)
+            if n_present + (1 if has_missing else 0) > 1:
+                n_nonconstant += 1
+                if random_splits:
+                    _random_split_feature(hist_f, codes, n_present, has_missing, node_sums,
+                                          representatives[feature], edges[feature], criterion,
+                                          params, min_samples_leaf, min_weight_leaf, feature,
+                                          rng_state, cum, left, right, best_gain, best_meta,
+                                          best_left, best_threshold)
+                else:
+                    _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion,
+                                  n_channels, counted, params, min_samples_leaf,
+                                  min_weight_leaf, feature, cum, left, right, best_gain,
+                                  best_meta, best_left)
+            if not use_full:
+                _clear_touched(hist_f, touched, n_touched)
+        _finish_best(node_sums, criterion, params, right, best_gain, best_meta, best_left)
+
+    return find_best_split
+
+
+# The split searches the growers run: exhaustive (counted histograms, countless (g, h) ones)
+# and extra-trees, per criterion (binary gini has its scalar scan, see _scan_feature).
+_FIND_GINI_BINARY = _make_find_best_split(CRITERION_GINI, 2, True, False)
+_FIND_GINI = _make_find_best_split(CRITERION_GINI, -1, True, False)
+_FIND_ENTROPY = _make_find_best_split(CRITERION_ENTROPY, -1, True, False)
+_FIND_SQUARED_ERROR = _make_find_best_split(CRITERION_SQUARED_ERROR, -1, True, False)
+_FIND_FRIEDMAN_MSE = _make_find_best_split(CRITERION_FRIEDMAN_MSE, -1, True, False)
+_FIND_SECOND_ORDER = _make_find_best_split(CRITERION_SECOND_ORDER, -1, True, False)
+_FIND_GH = _make_find_best_split(CRITERION_SECOND_ORDER, -1, False, False)
+_FIND_RANDOM_GINI = _make_find_best_split(CRITERION_GINI, -1, True, True)
+_FIND_RANDOM_ENTROPY = _make_find_best_split(CRITERION_ENTROPY, -1, True, True)
+_FIND_RANDOM_SQUARED_ERROR = _make_find_best_split(CRITERION_SQUARED_ERROR, -1, True, True)
+_FIND_RANDOM_FRIEDMAN_MSE = _make_find_best_split(CRITERION_FRIEDMAN_MSE, -1, True, True)
+_FIND_RANDOM_SECOND_ORDER = _make_find_best_split(CRITERION_SECOND_ORDER, -1, True, True)
+
+
+def split_finder(criterion, n_channels, counted, random_splits):
+    """The split-search kernel _find_best_split selects for these selectors (for Python callers:
+    tests and bench/)."""
+    kind = "_FIND_RANDOM_" if random_splits else "_FIND_"
+    if not counted and not random_splits:
+        return _FIND_GH
+    if criterion == CRITERION_GINI and n_channels == 2 and not random_splits:
+        return _FIND_GINI_BINARY
+    return globals()[kind + CRITERION_NAMES[criterion].upper()]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool, allowed,
+                     pool_order, max_features, representatives, edges, criterion, n_channels,
+                     counted, params, min_samples_leaf, min_weight_leaf, random_splits,
+                     rng_state, scratch_hist, touched, codes, cum, left, right, best_gain,
+                     best_meta, best_left, best_threshold):
+    """The node's split search (_make_find_best_split) for these selectors. Inlined, so that a
+    grower whose selectors are compile-time constants calls (and compiles) only its own; the
+    search itself is not inlined (inlining it cost ~4 s of every grower variant's compile)."""
+    args = (X_node, stats_node, start, end, node_sums, node_hist, pool, allowed, pool_order,
+            max_features, representatives, edges, params, min_samples_leaf, min_weight_leaf,
+            rng_state, scratch_hist, touched, codes, cum, left, right, best_gain, best_meta,
+            best_left, best_threshold)
+    if random_splits:
+        if criterion == CRITERION_GINI:
+            _FIND_RANDOM_GINI(*args)
+        elif criterion == CRITERION_ENTROPY:
+            _FIND_RANDOM_ENTROPY(*args)
+        elif criterion == CRITERION_SQUARED_ERROR:
+            _FIND_RANDOM_SQUARED_ERROR(*args)
+        elif criterion == CRITERION_FRIEDMAN_MSE:
+            _FIND_RANDOM_FRIEDMAN_MSE(*args)
+        else:
+            _FIND_RANDOM_SECOND_ORDER(*args)
+    elif not counted:
+        _FIND_GH(*args)
+    elif criterion == CRITERION_GINI and n_channels == 2:
+        _FIND_GINI_BINARY(*args)
+    elif criterion == CRITERION_GINI:
+        _FIND_GINI(*args)
+    elif criterion == CRITERION_ENTROPY:
+        _FIND_ENTROPY(*args)
+    elif criterion == CRITERION_SQUARED_ERROR:
+        _FIND_SQUARED_ERROR(*args)
+    elif criterion == CRITERION_FRIEDMAN_MSE:
+        _FIND_FRIEDMAN_MSE(*args)
+    else:
+        _FIND_SECOND_ORDER(*args)
 
 
 def _find_best_split_naive(X_binned, stats, rows, features, criterion, params, min_samples_leaf,

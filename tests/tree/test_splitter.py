@@ -10,10 +10,10 @@ from skext.tree._random import new_rng_state
 from skext.tree._splitter import (
     _best_of_scans,
     _draw_feature,
-    _find_best_split,
     _find_best_split_naive,
     _scan_nodes,
     scan_buffers,
+    split_finder,
 )
 from skext.tree._types import (
     CRITERION_ENTROPY,
@@ -58,15 +58,13 @@ def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=F
         _best_of_scans(per_pair, 0, len(pool), node, criterion, params, np.empty(n_slots),
                        best_gain, best_meta, best_left)
         return best_gain[0], best_meta.copy(), best_left.copy(), node
-    _find_best_split(X, stats, 0, len(X), node, node_hist, pool, np.ones(len(pool), np.uint8),
-                     np.empty(len(pool), np.int32),
-                     len(pool), np.zeros((X.shape[1], 255)), np.zeros((X.shape[1], 255)),
-                     criterion, stats.shape[1], not countless, params, min_samples_leaf,
-                     min_weight_leaf, False, new_rng_state(seed),
-                     np.zeros((N_HIST_BINS, n_slots)),
-                     np.empty(N_HIST_BINS, np.int32), np.empty(N_HIST_BINS, np.int32),
-                     np.empty(n_slots), np.empty(n_slots), np.empty(n_slots), best_gain,
-                     best_meta, best_left, np.empty(1))
+    find = split_finder(criterion, stats.shape[1], not countless, False)
+    find(X, stats, 0, len(X), node, node_hist, pool, np.ones(len(pool), np.uint8),
+         np.empty(len(pool), np.int32), len(pool), np.zeros((X.shape[1], 255)),
+         np.zeros((X.shape[1], 255)), params, min_samples_leaf, min_weight_leaf,
+         new_rng_state(seed), np.zeros((N_HIST_BINS, n_slots)), np.empty(N_HIST_BINS, np.int32),
+         np.empty(N_HIST_BINS, np.int32), np.empty(n_slots), np.empty(n_slots),
+         np.empty(n_slots), best_gain, best_meta, best_left, np.empty(1))
     return best_gain[0], best_meta.copy(), best_left.copy(), node
 
 
