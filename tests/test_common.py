@@ -23,8 +23,9 @@ from skext import (
 # Bootstrap draws make a weight of 2 differ from a repeated row (scikit-learn lists the same
 # expected failure for its own forests, sklearn/utils/_test_common/instance_generator.py).
 _FOREST_XFAIL = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "bootstrap: sample_weight is not equivalent to removing/repeating samples."),
+    f"check_sample_weight_equivalence_on_{kind}_data": (
+        "bootstrap: sample_weight is not equivalent to removing/repeating samples.")
+    for kind in ("dense", "sparse")
 }
 
 ESTIMATORS = [
@@ -50,8 +51,9 @@ ESTIMATORS = [
 # weight updates compound any such flip (scikit-learn lists it for its AdaBoost). The regressors
 # pass the check (and tests/ensemble/test_gb.py checks integer weights against repeated rows).
 _GB_XFAIL = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "split ties broken differently under float rounding of weighted vs repeated sums."),
+    f"check_sample_weight_equivalence_on_{kind}_data": (
+        "split ties broken differently under float rounding of weighted vs repeated sums.")
+    for kind in ("dense", "sparse")
 }
 
 

@@ -38,6 +38,7 @@ from ..tree._tree import apply_forest, predict_forest, tree_lists
 from ..tree._types import MAX_BINS
 from ..utils._compat import Interval, RealNotInt, StrOptions, check_sample_weight, fit_context
 from ..utils._parallel import n_threads, numba_threads
+from ..utils._validation import SPARSE_FORMATS, check_sparse_finite
 from ._base import mean_tree_importances
 
 _TREE_PARAMS = ("criterion", "max_depth", "min_samples_split", "min_samples_leaf",
@@ -139,8 +140,10 @@ class BaseForest(BaseEstimator):
         self : object
         """
         # 1. Validate input and parameters.
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite="allow-nan",
-                             multi_output=True, y_numeric=isinstance(self, RegressorMixin))
+        X, y = validate_data(self, X, y, accept_sparse=SPARSE_FORMATS, dtype=np.float64,
+                             ensure_all_finite="allow-nan", multi_output=True,
+                             y_numeric=isinstance(self, RegressorMixin))
+        check_sparse_finite(self, X)
         if y.ndim == 2 and y.shape[1] == 1:
             warn("A column-vector y was passed when a 1d array was expected. Please change the "
                  "shape of y to (n_samples,), for example using ravel().",
@@ -259,8 +262,9 @@ class BaseForest(BaseEstimator):
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan",
-                             reset=False)
+        X = validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=np.float64,
+                          ensure_all_finite="allow-nan", reset=False)
+        return check_sparse_finite(self, X)
 
     def _predict_mean(self, X):
         """Mean of the trees' leaf values, (n_samples, n_outputs), one kernel call."""
@@ -290,6 +294,7 @@ class BaseForest(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
         return tags
 
 

@@ -44,6 +44,7 @@ from ..utils._compat import (
     fit_context,
 )
 from ..utils._parallel import n_threads, numba_threads
+from ..utils._validation import SPARSE_FORMATS, check_sparse_finite
 from ._base import mean_tree_importances, scaled_output_values
 from ._losses import (
     AbsoluteError,
@@ -136,8 +137,9 @@ class BaseGradientBoosting(BaseEstimator):
         -------
         self : object
         """
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite="allow-nan",
-                             y_numeric=not is_classifier(self))
+        X, y = validate_data(self, X, y, accept_sparse=SPARSE_FORMATS, dtype=np.float64,
+                             ensure_all_finite="allow-nan", y_numeric=not is_classifier(self))
+        check_sparse_finite(self, X)
         weighted = sample_weight is not None
         sample_weight = check_sample_weight(sample_weight, X)
         y = self._encode_y(y, sample_weight)
@@ -167,7 +169,7 @@ class BaseGradientBoosting(BaseEstimator):
         if not (self.warm_start and hasattr(self, "estimators_")):
             self._clear_state()
             self._init_model(X, y, sample_weight, weighted)
-            tree_sum = np.zeros((len(X), K))
+            tree_sum = np.zeros((X.shape[0], K))
             begin = 0
         else:
             begin = self.estimators_.shape[0]
@@ -259,7 +261,7 @@ class BaseGradientBoosting(BaseEstimator):
         self._resize(self.n_estimators)
         if self.n_iter_no_change is not None:
             loss_history = np.full(self.n_iter_no_change, np.inf)
-            init_val = self._init_raw_pred(X_val, len(X_val))
+            init_val = self._init_raw_pred(X_val, X_val.shape[0])
             sum_val = self._tree_sum(X_val) if begin else np.zeros_like(init_val)
         start_time = time.time()
         if self.verbose:
@@ -372,8 +374,9 @@ class BaseGradientBoosting(BaseEstimator):
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan",
-                             reset=False)
+        X = validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=np.float64,
+                          ensure_all_finite="allow-nan", reset=False)
+        return check_sparse_finite(self, X)
 
     def _init_estimator_raw(self, X):
         """Raw predictions of a user init estimator, through the loss's link."""
@@ -393,12 +396,12 @@ class BaseGradientBoosting(BaseEstimator):
 
     def _raw_predict(self, X):
         """Raw predictions (n_samples, K) of the whole model (X already validated)."""
-        return self._init_raw_pred(X, len(X)) + self._tree_sum(X)
+        return self._init_raw_pred(X, X.shape[0]) + self._tree_sum(X)
 
     def _tree_sum(self, X):
         """Sum of every tree's (learning_rate-scaled) value, (n_samples, K), one kernel call."""
         nodes, values, depths = self._trees()
-        out = np.empty((len(X), self.n_trees_per_iteration_))
+        out = np.empty((X.shape[0], self.n_trees_per_iteration_))
         predict_forest(X, nodes, values, depths, out)
         return out
 
@@ -406,9 +409,9 @@ class BaseGradientBoosting(BaseEstimator):
         """Yield the raw predictions (n_samples, K) after each stage."""
         X = self._validate_X_predict(X)
         nodes, _, depths = self._trees()
-        leaves = np.empty((len(X), len(depths)), dtype=np.int32)
+        leaves = np.empty((X.shape[0], len(depths)), dtype=np.int32)
         apply_forest(X, nodes, depths, leaves)
-        init = self._init_raw_pred(X, len(X))
+        init = self._init_raw_pred(X, X.shape[0])
         tree_sum = np.zeros_like(init)
         K = self.n_trees_per_iteration_
         values = self._tree_values
@@ -422,10 +425,10 @@ class BaseGradientBoosting(BaseEstimator):
         (K = 1 for regression and binary classification)."""
         X = self._validate_X_predict(X)
         nodes, _, depths = self._trees()
-        out = np.empty((len(X), len(depths)), dtype=np.int32)
+        out = np.empty((X.shape[0], len(depths)), dtype=np.int32)
         apply_forest(X, nodes, depths, out)
         out = out.astype(np.float64)
-        return out.reshape(len(X), self.n_estimators_, self.n_trees_per_iteration_)
+        return out.reshape(X.shape[0], self.n_estimators_, self.n_trees_per_iteration_)
 
     @property
     def feature_importances_(self):
@@ -438,6 +441,7 @@ class BaseGradientBoosting(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
         return tags
 
 

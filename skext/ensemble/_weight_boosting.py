@@ -19,7 +19,7 @@ from numba import njit
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
@@ -37,6 +37,7 @@ from ..tree._classes import (
 from ..tree._grower import grow_tree
 from ..tree._tree import apply_forest, pack_trees, packed_views, predict_forest, tree_lists
 from ..utils._compat import HasMethods, Interval, StrOptions, check_sample_weight, fit_context
+from ..utils._validation import SPARSE_FORMATS, check_sparse_finite
 
 
 @njit(cache=True, nogil=True)
@@ -82,9 +83,10 @@ class BaseWeightBoosting(BaseEstimator):
         -------
         self : object
         """
-        X, y = validate_data(self, X, y, dtype=np.float64,
+        X, y = validate_data(self, X, y, accept_sparse=SPARSE_FORMATS, dtype=np.float64,
                              ensure_all_finite="allow-nan" if self._fast_path() else True,
                              y_numeric=not is_classifier(self))
+        check_sparse_finite(self, X)
         sample_weight = check_sample_weight(sample_weight, X).copy()
         if sample_weight.sum() <= 0:
             raise ValueError("sample_weight must have a positive sum.")
@@ -207,15 +209,16 @@ class BaseWeightBoosting(BaseEstimator):
         used = self.estimators_[:limit]
         if getattr(self, "_fast", False):
             nodes, _, depths = tree_lists([est.tree_ for est in used])
-            leaves = np.empty((len(X), len(depths)), dtype=np.int32)
+            leaves = np.empty((X.shape[0], len(depths)), dtype=np.int32)
             apply_forest(X, nodes, depths, leaves)
             return np.column_stack([pred[leaves[:, m]] for m, pred in enumerate(self._leaf_pred)])
         return np.column_stack([self._encode_pred(est.predict(X)) for est in used])
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=np.float64, reset=False,
-                             ensure_all_finite="allow-nan" if self._fast else True)
+        X = validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=np.float64, reset=False,
+                          ensure_all_finite="allow-nan" if self._fast else True)
+        return check_sparse_finite(self, X)
 
     @property
     def feature_importances_(self):
@@ -231,6 +234,9 @@ class BaseWeightBoosting(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = self._fast_path()
+        # skext's trees take sparse X; another base estimator says for itself.
+        tags.input_tags.sparse = (self._fast_path()
+                                  or get_tags(self.estimator).input_tags.sparse)
         return tags
 
 
@@ -327,8 +333,8 @@ class AdaBoostClassifier(ClassifierMixin, BaseWeightBoosting):
         total they are divided by."""
         X = self._validate_X_predict(X)
         predictions = self._predictions(X)
-        votes = np.zeros((len(X), self.n_classes_))
-        rows = np.arange(len(X))
+        votes = np.zeros((X.shape[0], self.n_classes_))
+        rows = np.arange(X.shape[0])
         norm = 0.0
         K = self.n_classes_
         for m, weight in enumerate(self.estimator_weights_[:len(self.estimators_)]):
@@ -366,7 +372,7 @@ class AdaBoostClassifier(ClassifierMixin, BaseWeightBoosting):
         X = self._validate_X_predict(X)
         nodes, votes_per_node, depths = tree_lists([est.tree_ for est in self.estimators_],
                                                    self._votes)
-        votes = np.empty((len(X), self.n_classes_))
+        votes = np.empty((X.shape[0], self.n_classes_))
         predict_forest(X, nodes, votes_per_node, depths, votes)
         return self._decision(votes, self.estimator_weights_.sum())
 

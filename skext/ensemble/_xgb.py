@@ -17,6 +17,7 @@ them), native categorical features, device="cuda".
 from types import SimpleNamespace
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import gammaln
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import log_loss, mean_absolute_error, roc_auc_score
@@ -30,6 +31,7 @@ from ..tree._grower import GrowBuffers
 from ..tree._types import CRITERION_SECOND_ORDER, INDEX_DTYPE, MAX_BINS
 from ..utils._compat import check_sample_weight
 from ..utils._parallel import n_threads, numba_threads
+from ..utils._validation import SPARSE_FORMATS
 from ._objectives import (
     CLASSIFICATION_OBJECTIVES,
     REGRESSION_OBJECTIVES,
@@ -279,7 +281,7 @@ class XGBModel(BaseEstimator):
             # (The starting gradients are temporaries, not kept through the rounds.)
             hess_weights = w * objective.grad_hess(y, margin)[1].mean(axis=1)
             bin_mapper = BinMapper(min(int(p["max_bin"]), MAX_BINS), random_state=bin_seed,
-                                   n_threads=n_threads(self.n_jobs))
+                                   n_threads=n_threads(self.n_jobs), absent_is_missing=True)
             X_binned = bin_mapper.fit_transform(X, hess_weights)
             del hess_weights
         data = _RoundData(X, X_binned, bin_mapper, y, w, objective, self._grow_settings(p), p)
@@ -404,15 +406,30 @@ class XGBModel(BaseEstimator):
         pass
 
     def _validate_fit(self, X, y):
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False,
+        X, y = validate_data(self, X, y, accept_sparse=SPARSE_FORMATS, dtype=np.float64,
+                             ensure_all_finite=False,
                              y_numeric=not isinstance(self, ClassifierMixin))
-        if not np.isnan(self.missing):
-            X = np.where(X == self.missing, np.nan, X)
+        X = self._missing_as_nan(X)
+        values = X.data if sp.issparse(X) else X
         # fmax/fmin skip NaN and make no n x d temporary (np.isinf(X) is 11 MB at 400k x 28).
-        if X.size and (np.isinf(np.fmax.reduce(X, axis=None))
-                       or np.isinf(np.fmin.reduce(X, axis=None))):
+        if values.size and (np.isinf(np.fmax.reduce(values, axis=None))
+                            or np.isinf(np.fmin.reduce(values, axis=None))):
             raise ValueError("Input X contains infinity.")
+        if sp.issparse(X) and self.get_params()["tree_method"] == "exact":
+            # The exact method sorts dense columns: absent entries become NaN (missing).
+            X = _dense_with_nan(X)
         return X, y
+
+    def _missing_as_nan(self, X):
+        """X with the `missing` value replaced by NaN (sparse X: its stored entries; absent
+        entries are missing already, xgboost's sparsity-aware convention)."""
+        if np.isnan(self.missing):
+            return X
+        if sp.issparse(X):
+            X = X.copy()
+            X.data[X.data == self.missing] = np.nan
+            return X
+        return np.where(X == self.missing, np.nan, X)
 
     def _prepare_evals(self, eval_set, weights, base_margins, booster):
         evals = []
@@ -462,10 +479,9 @@ class XGBModel(BaseEstimator):
     def _validate_X(self, X, reset=False, fitted=True):
         if fitted:
             check_is_fitted(self, "_Booster")
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, reset=reset)
-        if not np.isnan(self.missing):
-            X = np.where(X == self.missing, np.nan, X)
-        return X
+        X = validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=np.float64,
+                          ensure_all_finite=False, reset=reset)
+        return self._missing_as_nan(X)
 
     def _margin(self, X, iteration_range=None, base_margin=None):
         X = self._validate_X(X)
@@ -473,7 +489,7 @@ class XGBModel(BaseEstimator):
         if iteration_range is None:
             iteration_range = (0, booster.best_iteration + 1)
         if base_margin is not None:
-            base_margin = self._start_margin(booster.base_margin, base_margin, len(X),
+            base_margin = self._start_margin(booster.base_margin, base_margin, X.shape[0],
                                              booster.learner.n_outputs)
         return booster.predict_margin(X, iteration_range, base_margin, self.n_jobs)
 
@@ -500,6 +516,7 @@ class XGBModel(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -610,3 +627,12 @@ class XGBClassifier(ClassifierMixin, XGBModel):
         if margin.shape[1] == 1:
             return self.classes_[(margin[:, 0] > 0).astype(int)]
         return self.classes_[np.argmax(margin, axis=1)]
+
+
+def _dense_with_nan(X):
+    """Sparse X as a dense float64 array, absent entries NaN (duplicates summed)."""
+    X = X.tocoo()
+    X.sum_duplicates()
+    dense = np.full(X.shape, np.nan)
+    dense[X.row, X.col] = X.data
+    return dense

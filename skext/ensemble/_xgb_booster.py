@@ -111,7 +111,7 @@ class GBTree:
             if len(rows) < len(leaf):
                 outside = leaf < 0
                 if outside.any():
-                    leaf[outside] = tree.apply(data.X[outside])
+                    leaf[outside] = tree.apply(data.X[outside], absent=np.nan)
             adapted = data.objective.adaptive_leaf_values(
                 data.y, margin[:, k], data.sample_weight, leaf, rows, tree.node_count, k)
             if adapted is not None:
@@ -138,19 +138,19 @@ class GBTree:
         """Sum of the trees of rounds iteration_range = (start, stop) over X, (n, K)."""
         K = self.n_outputs
         trees, values = self._flat((iteration_range[0] * K, iteration_range[1] * K))
-        out = np.zeros((len(X), K))
+        out = np.zeros((X.shape[0], K))
         if trees:
             nodes, value_list, depths = tree_lists(trees, values)
             with numba_threads(n_jobs):
-                predict_forest(X, nodes, value_list, depths, out)
+                predict_forest(X, nodes, value_list, depths, out, absent=np.nan)
         return out
 
     def apply(self, X, iteration_range):
         K = self.n_outputs
         trees, _ = self._flat((iteration_range[0] * K, iteration_range[1] * K))
         nodes, _, depths = tree_lists(trees)
-        out = np.empty((len(X), len(trees)), dtype=np.int32)
-        apply_forest(X, nodes, depths, out)
+        out = np.empty((X.shape[0], len(trees)), dtype=np.int32)
+        apply_forest(X, nodes, depths, out, absent=np.nan)
         return out
 
     def trees(self):

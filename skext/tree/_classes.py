@@ -24,6 +24,7 @@ from ..utils._compat import (
     check_sample_weight,
     fit_context,
 )
+from ..utils._validation import SPARSE_FORMATS, check_sparse_finite
 from ._binning import BinMapper
 from ._grower import grow_tree
 from ._types import (
@@ -177,8 +178,10 @@ class BaseDecisionTree(BaseEstimator):
         self : object
         """
         # 1. Validate input.
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite="allow-nan",
+        X, y = validate_data(self, X, y, accept_sparse=SPARSE_FORMATS, dtype=np.float64,
+                             ensure_all_finite="allow-nan",
                              y_numeric=isinstance(self, RegressorMixin))
+        check_sparse_finite(self, X)
         sample_weight = check_sample_weight(sample_weight, X)
         rng = check_random_state(self.random_state)
         tree_seed = rng.randint(MAX_INT)
@@ -223,8 +226,9 @@ class BaseDecisionTree(BaseEstimator):
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan",
-                             reset=False)
+        X = validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=np.float64,
+                          ensure_all_finite="allow-nan", reset=False)
+        return check_sparse_finite(self, X)
 
     def apply(self, X):
         """Index of the leaf each sample ends up in, shape (n_samples,)."""
@@ -250,6 +254,7 @@ class BaseDecisionTree(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
         return tags
 
 

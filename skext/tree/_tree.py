@@ -10,6 +10,7 @@ binning at predict time, NaN follows each node's learned direction.
 
 import numba
 import numpy as np
+import scipy.sparse as sp
 from numba import njit, prange
 
 from ._criterion import _node_weights_and_impurities, leaf_values
@@ -35,6 +36,8 @@ TREE_UNDEFINED = -2
 _PREDICT_SMALL_FOREST = 1 << 20
 _PREDICT_SMALL_BYTES = 256 << 10
 _PREDICT_BLOCK_BYTES = 4 << 20
+# Sparse X is predicted in dense row blocks of at most this many bytes (_dense_row_blocks).
+_SPARSE_BLOCK_BYTES = 4 << 20
 # Nodes in a 64-byte cache line (_tree_leaves's prefetch stride).
 _NODES_PER_LINE = 64 // PREDICT_NODE_DTYPE.itemsize
 # Rows walked interleaved, one per lane (_tree_leaves); 12 and 16 lanes measured no faster.
@@ -134,10 +137,11 @@ class Tree:
         out[split] = weighted[split] - weighted[left] - weighted[left + 1]
         return out
 
-    def apply(self, X):
-        """Leaf id of every row of X (n_samples, n_features) float64."""
+    def apply(self, X, absent=0.0):
+        """Leaf id of every row of X (n_samples, n_features) float64 or sparse (absent: the value
+        of its absent entries, see predict_forest)."""
         out = np.empty((X.shape[0], 1), dtype=np.int32)
-        apply_forest(X, *tree_lists([self])[::2], out)
+        apply_forest(X, *tree_lists([self])[::2], out, absent)
         return out[:, 0]
 
     def predict(self, X):
@@ -255,25 +259,54 @@ def _walk_plan(X, forest_bytes):
     return X, _block_rows(*X.shape, forest_bytes), bool(np.isnan(X.sum()))
 
 
-def predict_forest(X, nodes, values, depths, out):
+def predict_forest(X, nodes, values, depths, out, absent=0.0):
     """Sum over trees of each row's leaf value, trees added in order, into out.
 
-    X      (n_samples, n_features) float64, C-contiguous  (in)
+    X      (n_samples, n_features) float64, C-contiguous, or scipy sparse (in)
     nodes  (packed PREDICT_NODE_DTYPE array, offsets) (in)  every tree's (tree_lists)
     values (packed (n_nodes, n_outputs) float64, offsets) (in)
     depths (n_trees,) int64                        (in)
     out    (n_samples, n_outputs) float64          (out)
+    absent: the value of sparse X's absent entries (0.0; NaN: missing, XGB*'s meaning)
 
     Runs on Numba's current thread count (numba_threads); the result does not depend on it.
     """
+    if sp.issparse(X):
+        for lo, hi, block in _dense_row_blocks(X, absent):
+            predict_forest(block, nodes, values, depths, out[lo:hi])
+        return
     X, block, nan_aware = _walk_plan(X, nodes[0].nbytes + values[0].nbytes)
     _PREDICT_FOREST[nan_aware](X, nodes, values, depths, out, block)
 
 
-def apply_forest(X, nodes, depths, out):
+def apply_forest(X, nodes, depths, out, absent=0.0):
     """Leaf id (within its tree) of each row in each tree: out (n_samples, n_trees) int32."""
+    if sp.issparse(X):
+        for lo, hi, block in _dense_row_blocks(X, absent):
+            apply_forest(block, nodes, depths, out[lo:hi])
+        return
     X, block, nan_aware = _walk_plan(X, nodes[0].nbytes)
     _APPLY_FOREST[nan_aware](X, nodes, depths, out, block)
+
+
+def _dense_row_blocks(X, absent):
+    """Sparse X's rows as dense float64 blocks of at most _SPARSE_BLOCK_BYTES (absent entries
+    `absent`): (lo, hi, block) for rows lo:hi. The walk kernels read these; the whole X is never
+    dense at once."""
+    X = X.tocsr()
+    n_samples, n_features = X.shape
+    step = max(1, _SPARSE_BLOCK_BYTES // (8 * max(1, n_features)))
+    for lo in range(0, n_samples, step):
+        hi = min(n_samples, lo + step)
+        part = X[lo:hi]
+        if absent == 0.0:
+            block = part.toarray()
+        else:
+            block = np.full(part.shape, absent)
+            part.sum_duplicates()
+            coo = part.tocoo()
+            block[coo.row, coo.col] = coo.data
+        yield lo, hi, np.ascontiguousarray(block, dtype=np.float64)
 
 
 @njit(cache=True, nogil=True, inline="always")
