@@ -173,3 +173,10 @@ def test_sparse_binning_equals_dense_binning(seed, density, max_bins, weighted, 
     np.testing.assert_array_equal(a.representatives_, b.representatives_)
     np.testing.assert_array_equal(a.missing_values_in_feature_, b.missing_values_in_feature_)
     np.testing.assert_array_equal(a.transform(X_sparse.tocsr()), b.transform(X_dense))
+
+
+@pytest.mark.parametrize("name", ["RandomForestClassifier", "ExtraTreesRegressor"])
+def test_forest_sparse_y_rejected_with_sklearns_message(name):
+    X, _, y = _sparse_data(name, n_samples=40)
+    with pytest.raises(ValueError, match="sparse multilabel-indicator for y is not supported"):
+        getattr(skext, name)(n_estimators=2).fit(X, sp.csr_matrix(y.reshape(-1, 1)))

@@ -11,6 +11,7 @@ from numbers import Integral
 from warnings import warn
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
@@ -140,6 +141,8 @@ class BaseForest(BaseEstimator):
         self : object
         """
         # 1. Validate input and parameters.
+        if sp.issparse(y):
+            raise ValueError("sparse multilabel-indicator for y is not supported.")
         X, y = validate_data(self, X, y, accept_sparse=SPARSE_FORMATS, dtype=np.float64,
                              ensure_all_finite="allow-nan", multi_output=True,
                              y_numeric=isinstance(self, RegressorMixin))
