@@ -25,6 +25,7 @@ from skext.tree._types import (
     CRITERION_ENTROPY,
     CRITERION_FRIEDMAN_MSE,
     CRITERION_GINI,
+    CRITERION_POISSON,
     CRITERION_SECOND_ORDER,
     CRITERION_SQUARED_ERROR,
 )
@@ -38,6 +39,8 @@ GROWER_MODES = [
     (False, False, CRITERION_GINI, 2, True, False),
     (False, False, CRITERION_SQUARED_ERROR, 3, False, False),
     (False, False, CRITERION_SQUARED_ERROR, 3, True, False),
+    (False, False, CRITERION_POISSON, 3, False, False),
+    (False, False, CRITERION_POISSON, 3, True, False),
     (False, False, CRITERION_FRIEDMAN_MSE, 3, False, False),
     (False, True, CRITERION_FRIEDMAN_MSE, 3, False, False),
     (True, False, CRITERION_SECOND_ORDER, 2, False, True),

@@ -28,6 +28,7 @@ from ..tree._classes import (
     CRITERIA_REG,
     MAX_INT,
     TREE_CONSTRAINTS,
+    check_poisson_targets,
     classification_stats,
     encode_classes,
     regression_stats,
@@ -361,10 +362,13 @@ class ForestRegressor(RegressorMixin, BaseForest):
     }
 
     def _encode_targets(self, y):
+        if self.criterion == "poisson":
+            check_poisson_targets(y, "Sum of y is not strictly positive which is necessary for "
+                                     "Poisson regression.")
         return CRITERIA_REG[self.criterion], y.astype(np.float64)
 
     def _tree_stats(self, y_engine, weights, indices):
-        return regression_stats(y_engine, weights)
+        return regression_stats(y_engine, weights, CRITERIA_REG[self.criterion])
 
     def _make_tree_estimator(self, seed):
         return DecisionTreeRegressor(**{p: getattr(self, p) for p in _TREE_PARAMS},
@@ -461,7 +465,7 @@ class RandomForestRegressor(ForestRegressor):
     Parameters
     ----------
     n_estimators : int, default=100
-    criterion : {"squared_error", "friedman_mse"}, default="squared_error"
+    criterion : {"squared_error", "friedman_mse", "poisson"}, default="squared_error"
     max_depth : int, default=None
     min_samples_split : int or float, default=2
     min_samples_leaf : int or float, default=1
@@ -607,7 +611,7 @@ class ExtraTreesRegressor(ForestRegressor):
     Parameters
     ----------
     n_estimators : int, default=100
-    criterion : {"squared_error", "friedman_mse"}, default="squared_error"
+    criterion : {"squared_error", "friedman_mse", "poisson"}, default="squared_error"
     max_depth : int, default=None
     min_samples_split : int or float, default=2
     min_samples_leaf : int or float, default=1

@@ -9,6 +9,7 @@ from abc import abstractmethod
 
 import numpy as np
 from numba import njit
+from scipy.special import xlogy
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
@@ -31,13 +32,15 @@ from ._types import (
     CRITERION_ENTROPY,
     CRITERION_FRIEDMAN_MSE,
     CRITERION_GINI,
+    CRITERION_POISSON,
     CRITERION_SQUARED_ERROR,
     MAX_BINS,
 )
 
 CRITERIA_CLF = {"gini": CRITERION_GINI, "entropy": CRITERION_ENTROPY,
                 "log_loss": CRITERION_ENTROPY}
-CRITERIA_REG = {"squared_error": CRITERION_SQUARED_ERROR, "friedman_mse": CRITERION_FRIEDMAN_MSE}
+CRITERIA_REG = {"squared_error": CRITERION_SQUARED_ERROR, "friedman_mse": CRITERION_FRIEDMAN_MSE,
+                "poisson": CRITERION_POISSON}
 # scikit-learn's impurity-decrease tolerance (sklearn/tree/_tree.pyx EPSILON).
 _EPSILON = np.finfo(np.float64).eps
 MAX_INT = np.iinfo(np.int32).max
@@ -111,9 +114,21 @@ def _put_weights(y_encoded, sample_weight, stats):
         stats[i, y_encoded[i]] = sample_weight[i]
 
 
-def regression_stats(y, sample_weight):
-    """Channels for squared_error / friedman_mse: (w, w y, w y^2) per sample."""
-    return np.column_stack((sample_weight, sample_weight * y, sample_weight * y * y))
+def regression_stats(y, sample_weight, criterion=CRITERION_SQUARED_ERROR):
+    """Channels per sample: (w, w y, w y^2) for squared_error / friedman_mse, (w, w y,
+    w y log y) for poisson."""
+    third = xlogy(y, y) if criterion == CRITERION_POISSON else y * y
+    return np.column_stack((sample_weight, sample_weight * y, sample_weight * third))
+
+
+def check_poisson_targets(y, sum_message):
+    """scikit-learn's checks of a Poisson regression's y (its trees' and forests' wording of the
+    second differs: sum_message)."""
+    if np.any(y < 0):
+        raise ValueError("Some value(s) of y are negative which is not allowed for Poisson "
+                         "regression.")
+    if np.sum(y) <= 0:
+        raise ValueError(sum_message)
 
 
 def encode_labels(classes, labels, message):
@@ -351,7 +366,7 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
     """A decision tree regressor on skext's histogram engine (scikit-learn's API).
 
     Parameters are DecisionTreeClassifier's, with criterion in {"squared_error",
-    "friedman_mse"} (default "squared_error") and no class_weight.
+    "friedman_mse", "poisson"} (default "squared_error") and no class_weight.
 
     Attributes
     ----------
@@ -388,7 +403,11 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
             min_impurity_decrease=min_impurity_decrease, max_bins=max_bins)
 
     def _encode_targets(self, y, sample_weight):
-        return CRITERIA_REG[self.criterion], regression_stats(y.astype(np.float64), sample_weight)
+        criterion = CRITERIA_REG[self.criterion]
+        if criterion == CRITERION_POISSON:
+            check_poisson_targets(y, "Sum of y is not positive which is necessary for Poisson "
+                                     "regression.")
+        return criterion, regression_stats(y.astype(np.float64), sample_weight, criterion)
 
     def predict(self, X):
         """Mean target of each sample's leaf."""

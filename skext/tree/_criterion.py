@@ -5,6 +5,7 @@ and s[1:] are the criterion's channels, summed over rows:
 
     gini / entropy             s[1 + k] = sum of w over rows of class k
     squared_error / friedman   s[1] = sum w, s[2] = sum w*y, s[3] = sum w*y^2
+    poisson                    s[1] = sum w, s[2] = sum w*y, s[3] = sum w*y*log(y)
     second_order (XGBoost)     s[1] = sum g, s[2] = sum h   (sample weights already applied)
 
 A split's gain is weighted_impurity(parent) - weighted_impurity(left) - weighted_impurity(right),
@@ -18,6 +19,7 @@ from ._types import (
     CRITERION_ENTROPY,
     CRITERION_FRIEDMAN_MSE,
     CRITERION_GINI,
+    CRITERION_POISSON,
     CRITERION_SECOND_ORDER,
     PARAM_ALPHA,
     PARAM_LAMBDA,
@@ -25,6 +27,9 @@ from ._types import (
 )
 
 _LOG2 = np.log(2.0)
+# A Poisson child whose sum of y is at or below this is no split (scikit-learn's rule: its
+# prediction would be 0; the sum is a difference, so it may be a rounding error above 0).
+_POISSON_EPSILON = np.finfo(np.float64).eps
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -131,6 +136,18 @@ def _weighted_impurity(s, criterion, params):
         return (w * np.log(w) - acc) / _LOG2
     if criterion == CRITERION_SECOND_ORDER:
         return _second_order_loss(s[1], s[2], params)
+    if criterion == CRITERION_POISSON:
+        # Half Poisson deviance: sum w (y log(y / mu) - y + mu) = sum w y log y - S log(S / W),
+        # infinite for a node whose y sum is 0 (scikit-learn's).
+        # A pure node (every y equal) has deviance 0, which the difference of sums only
+        # approximates: within the sums' rounding (n ulps of their size) it is 0.
+        if s[2] <= _POISSON_EPSILON:
+            return np.inf
+        fitted = s[2] * np.log(s[2] / s[1])
+        deviance = s[3] - fitted
+        if deviance <= s[0] * _POISSON_EPSILON * (abs(s[3]) + abs(fitted)):
+            return 0.0
+        return deviance
     # squared_error / friedman_mse: sum w (y - mean)^2 = sum w y^2 - (sum w y)^2 / sum w
     if s[1] <= 0.0:
         return 0.0
@@ -150,6 +167,9 @@ def _split_gain(left, right, parent, criterion, params):
             return -np.inf
         diff = wr * left[2] - wl * right[2]
         return diff * diff / (wl * wr * (wl + wr))
+    if criterion == CRITERION_POISSON and (left[2] <= _POISSON_EPSILON
+                                           or right[2] <= _POISSON_EPSILON):
+        return -np.inf
     return (
         _weighted_impurity(parent, criterion, params)
         - _weighted_impurity(left, criterion, params)
@@ -183,8 +203,9 @@ def _children_score(left, right, criterion, params):
 @njit(cache=True, nogil=True, inline="always")
 def _two_channel_score(la, lb, ra, rb, criterion, params, plain):
     """_children_score from channels 1 and 2 of each side, all that these criteria read:
-    gini of two classes (the class weights), squared_error and friedman_mse (sum w, sum w y),
-    second order (G, H; plain: alpha and max_delta_step are 0, see _second_order_split_score).
+    gini of two classes (the class weights), squared_error, friedman_mse and poisson (sum w,
+    sum w y), second order (G, H; plain: alpha and max_delta_step are 0, see
+    _second_order_split_score).
     The split-search loops keep these sums in scalars (_splitter._make_scan_scalar)."""
     if criterion == CRITERION_GINI:
         return (la * la + lb * lb) / (la + lb) + (ra * ra + rb * rb) / (ra + rb)
@@ -193,6 +214,11 @@ def _two_channel_score(la, lb, ra, rb, criterion, params, plain):
         return diff * diff / (la * ra * (la + ra))
     if criterion == CRITERION_SECOND_ORDER:
         return _second_order_split_score(la, lb, ra, rb, params, plain)
+    if criterion == CRITERION_POISSON:
+        # -(deviance_l + deviance_r) up to the parent's sum w y log y: S log(S / W) per side.
+        if lb <= _POISSON_EPSILON or rb <= _POISSON_EPSILON:
+            return -np.inf
+        return lb * np.log(lb / la) + rb * np.log(rb / ra)
     # squared_error: sum w y^2 cancels with the parent's.
     return lb * lb / la + rb * rb / ra
 

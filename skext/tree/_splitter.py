@@ -31,6 +31,7 @@ from ._types import (
     CRITERION_FRIEDMAN_MSE,
     CRITERION_GINI,
     CRITERION_NAMES,
+    CRITERION_POISSON,
     CRITERION_SECOND_ORDER,
     CRITERION_SQUARED_ERROR,
     MISSING_BIN,
@@ -228,6 +229,7 @@ _SCAN_GINI_BINARY = _make_scan_scalar(CRITERION_GINI)
 _SCAN_SQUARED_ERROR = _make_scan_scalar(CRITERION_SQUARED_ERROR)
 _SCAN_FRIEDMAN_MSE = _make_scan_scalar(CRITERION_FRIEDMAN_MSE)
 _SCAN_SECOND_ORDER = _make_scan_scalar(CRITERION_SECOND_ORDER)
+_SCAN_POISSON = _make_scan_scalar(CRITERION_POISSON)
 
 
 @njit(cache=True, nogil=True)
@@ -317,6 +319,8 @@ def _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion, n
         _SCAN_SQUARED_ERROR(*args, best_gain, best_meta, best_left)
     elif criterion == CRITERION_FRIEDMAN_MSE:
         _SCAN_FRIEDMAN_MSE(*args, best_gain, best_meta, best_left)
+    elif criterion == CRITERION_POISSON:
+        _SCAN_POISSON(*args, best_gain, best_meta, best_left)
     else:
         _SCAN_SECOND_ORDER(*args, best_gain, best_meta, best_left)
 
@@ -557,12 +561,14 @@ _FIND_ENTROPY = _make_find_best_split(CRITERION_ENTROPY, -1, True, False)
 _FIND_SQUARED_ERROR = _make_find_best_split(CRITERION_SQUARED_ERROR, -1, True, False)
 _FIND_FRIEDMAN_MSE = _make_find_best_split(CRITERION_FRIEDMAN_MSE, -1, True, False)
 _FIND_SECOND_ORDER = _make_find_best_split(CRITERION_SECOND_ORDER, -1, True, False)
+_FIND_POISSON = _make_find_best_split(CRITERION_POISSON, -1, True, False)
 _FIND_GH = _make_find_best_split(CRITERION_SECOND_ORDER, -1, False, False)
 _FIND_RANDOM_GINI = _make_find_best_split(CRITERION_GINI, -1, True, True)
 _FIND_RANDOM_ENTROPY = _make_find_best_split(CRITERION_ENTROPY, -1, True, True)
 _FIND_RANDOM_SQUARED_ERROR = _make_find_best_split(CRITERION_SQUARED_ERROR, -1, True, True)
 _FIND_RANDOM_FRIEDMAN_MSE = _make_find_best_split(CRITERION_FRIEDMAN_MSE, -1, True, True)
 _FIND_RANDOM_SECOND_ORDER = _make_find_best_split(CRITERION_SECOND_ORDER, -1, True, True)
+_FIND_RANDOM_POISSON = _make_find_best_split(CRITERION_POISSON, -1, True, True)
 
 
 def split_finder(criterion, n_channels, counted, random_splits):
@@ -598,6 +604,8 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
             _FIND_RANDOM_SQUARED_ERROR(*args)
         elif criterion == CRITERION_FRIEDMAN_MSE:
             _FIND_RANDOM_FRIEDMAN_MSE(*args)
+        elif criterion == CRITERION_POISSON:
+            _FIND_RANDOM_POISSON(*args)
         else:
             _FIND_RANDOM_SECOND_ORDER(*args)
     elif not counted:
@@ -612,6 +620,8 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
         _FIND_SQUARED_ERROR(*args)
     elif criterion == CRITERION_FRIEDMAN_MSE:
         _FIND_FRIEDMAN_MSE(*args)
+    elif criterion == CRITERION_POISSON:
+        _FIND_POISSON(*args)
     else:
         _FIND_SECOND_ORDER(*args)
 

@@ -34,8 +34,10 @@ CRITERION_ENTROPY = 1
 CRITERION_SQUARED_ERROR = 2
 CRITERION_FRIEDMAN_MSE = 3
 CRITERION_SECOND_ORDER = 4
+CRITERION_POISSON = 5
 # Their names, as the compiled grower variants are named (_grower._grow_kernel).
-CRITERION_NAMES = ("gini", "entropy", "squared_error", "friedman_mse", "second_order")
+CRITERION_NAMES = ("gini", "entropy", "squared_error", "friedman_mse", "second_order",
+                   "poisson")
 
 # Second-order (XGBoost) regularisation parameters, packed in one float64 array for the kernels.
 PARAM_LAMBDA = 0
