@@ -49,8 +49,7 @@ def _sparse_data(name, n_samples=240, n_features=12, density=0.3, seed=0):
     stored = rng.random(X.shape) < density
     X = np.where(stored, np.round(X, 1), 0.0)
     X[stored & (rng.random(X.shape) < 0.1)] = 0.0   # stored zeros
-    X_sparse = sp.csr_matrix(X)
-    # csr_matrix drops nothing: make the stored zeros explicit entries.
+    # Built from coordinates, so the stored zeros are explicit entries.
     rows, cols = np.nonzero(stored)
     X_sparse = sp.csr_matrix((X[rows, cols], (rows, cols)), shape=X.shape)
     if name in XGB:
@@ -180,3 +179,11 @@ def test_forest_sparse_y_rejected_with_sklearns_message(name):
     X, _, y = _sparse_data(name, n_samples=40)
     with pytest.raises(ValueError, match="sparse multilabel-indicator for y is not supported"):
         getattr(skext, name)(n_estimators=2).fit(X, sp.csr_matrix(y.reshape(-1, 1)))
+
+
+def test_xgb_exact_method_on_sparse_equals_dense_equivalent():
+    X, X_sparse, y = _sparse_data("XGBRegressor")
+    params = dict(n_estimators=5, tree_method="exact")
+    np.testing.assert_array_equal(
+        skext.XGBRegressor(**params).fit(X_sparse, y).predict(X_sparse),
+        skext.XGBRegressor(**params).fit(X, y).predict(X))

@@ -28,6 +28,7 @@ from ..tree._binning import BinMapper
 from ..tree._classes import MAX_INT, encode_classes, encode_labels
 from ..tree._exact import SortedColumns
 from ..tree._grower import GrowBuffers
+from ..tree._tree import dense_from_sparse
 from ..tree._types import CRITERION_SECOND_ORDER, INDEX_DTYPE, MAX_BINS
 from ..utils._compat import check_sample_weight
 from ..utils._parallel import n_threads, numba_threads
@@ -417,7 +418,7 @@ class XGBModel(BaseEstimator):
             raise ValueError("Input X contains infinity.")
         if sp.issparse(X) and self.get_params()["tree_method"] == "exact":
             # The exact method sorts dense columns: absent entries become NaN (missing).
-            X = _dense_with_nan(X)
+            X = dense_from_sparse(X, absent=np.nan)
         return X, y
 
     def _missing_as_nan(self, X):
@@ -627,12 +628,3 @@ class XGBClassifier(ClassifierMixin, XGBModel):
         if margin.shape[1] == 1:
             return self.classes_[(margin[:, 0] > 0).astype(int)]
         return self.classes_[np.argmax(margin, axis=1)]
-
-
-def _dense_with_nan(X):
-    """Sparse X as a dense float64 array, absent entries NaN (duplicates summed)."""
-    X = X.tocoo()
-    X.sum_duplicates()
-    dense = np.full(X.shape, np.nan)
-    dense[X.row, X.col] = X.data
-    return dense

@@ -122,7 +122,7 @@ class BinMapper:
             weights = None     # equal weights give the same quantiles as unit weights
         subsampled = rows.size < n_samples
         if sp.issparse(X):
-            edges_of = self._sparse_edges(X, rows, weights, sample_weight)
+            edges_of = self._sparse_edges(X, rows, weights)
         else:
             edges_of = self._dense_edges(X, rows, weights, subsampled)
         if self.n_threads > 1:
@@ -155,7 +155,7 @@ class BinMapper:
 
         return edges_of
 
-    def _sparse_edges(self, X, rows, weights, sample_weight):
+    def _sparse_edges(self, X, rows, weights):
         """fit's per-feature work on sparse X, read column by column (CSC): the stored entries of
         the selected rows, plus the absent ones as one value 0.0 weighted by their count (their
         weight) unless absent_is_missing. The edges equal the dense equivalent's: equal values

@@ -298,15 +298,18 @@ def _dense_row_blocks(X, absent):
     step = max(1, _SPARSE_BLOCK_BYTES // (8 * max(1, n_features)))
     for lo in range(0, n_samples, step):
         hi = min(n_samples, lo + step)
-        part = X[lo:hi]
-        if absent == 0.0:
-            block = part.toarray()
-        else:
-            block = np.full(part.shape, absent)
-            part.sum_duplicates()
-            coo = part.tocoo()
-            block[coo.row, coo.col] = coo.data
-        yield lo, hi, np.ascontiguousarray(block, dtype=np.float64)
+        yield lo, hi, dense_from_sparse(X[lo:hi], absent)
+
+
+def dense_from_sparse(X, absent=0.0):
+    """Sparse X as a C-contiguous float64 array, absent entries `absent`, duplicates summed."""
+    if absent == 0.0:
+        return np.ascontiguousarray(X.toarray(), dtype=np.float64)
+    coo = X.tocoo(copy=True)
+    coo.sum_duplicates()
+    dense = np.full(coo.shape, absent)
+    dense[coo.row, coo.col] = coo.data
+    return dense
 
 
 @njit(cache=True, nogil=True, inline="always")
