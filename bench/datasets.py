@@ -1,6 +1,7 @@
 """Datasets the benchmarks make themselves (no downloads), deterministic for a given name."""
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -18,7 +19,21 @@ def _higgs_like(n_samples):
                                flip_y=0.05, random_state=0)
 
 
+def _sparse_text_like(n_samples, n_features=5000, density=0.005, n_signal=50):
+    """A CSR matrix like bag-of-words counts (issue "every input": 100k x 5000 training rows at
+    0.5% density, a binary target whose log-odds are linear in 50 of the features)."""
+    rng = np.random.default_rng(0)
+    X = sp.random(n_samples, n_features, density=density, format="csr", random_state=rng,
+                  data_rvs=lambda k: rng.integers(1, 6, k).astype(np.float64))
+    coef = np.zeros(n_features)
+    coef[rng.choice(n_features, n_signal, replace=False)] = rng.normal(0, 1.5, n_signal)
+    logit = X @ coef
+    y = (rng.random(n_samples) < 1 / (1 + np.exp(-(logit - np.median(logit))))).astype(int)
+    return X, y
+
+
 MAKERS = {
+    "sparse-100k-5000": (lambda: _sparse_text_like(125_000), "binary"),
     "clf-higgs-like-20k": (lambda: _higgs_like(25_000), "binary"),
     "clf-higgs-like-100k": (lambda: _higgs_like(125_000), "binary"),
     # issue #3's booster benchmark: 400k training rows x 28.
@@ -40,8 +55,9 @@ def load(name):
     make, task = MAKERS[name]
     X, y = make()
     stratify = None if task == "regression" else y
-    X_tr, X_te, y_tr, y_te = train_test_split(np.asarray(X, dtype=np.float64), y, test_size=0.2,
-                                              random_state=0, stratify=stratify)
+    X = X.astype(np.float64) if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0,
+                                              stratify=stratify)
     return X_tr, X_te, y_tr, y_te, task
 
 

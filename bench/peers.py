@@ -139,6 +139,11 @@ SUITES = {
     "rf100k": [
         ("clf-higgs-like-100k", "RandomForestClassifier", {}),
     ],
+    # Sparse input (bench/results/sparse/): CSR 100k x 5000 at 0.5% density, nobody densifies.
+    "sparse": [
+        ("sparse-100k-5000", "XGBClassifier", {}),
+        ("sparse-100k-5000", "RandomForestClassifier", {"n_estimators": 20}),
+    ],
     # issue #3's booster benchmark alone (bench/results/xgb400k/).
     "xgb400k": [
         ("clf-higgs-like-400k", "XGBClassifier", {}),

@@ -198,7 +198,7 @@ def run_workload(dataset, family, extra, n_jobs, repeat):
                                                mem.megabytes)
             fitted[side] = model
     floor = None
-    if family.startswith("XGB"):
+    if family.startswith("XGB") and not hasattr(X_tr, "tocsc"):
         from skext.tree._binning import BinMapper
 
         with threadpool_limits(limits=n_jobs):

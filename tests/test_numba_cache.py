@@ -99,14 +99,26 @@ def test_every_kernel_has_its_own_cache_entry():
               for name, keys in cache_keys().items()}
     shared = {name: k for name, k in shared.items() if k}
     assert not shared, f"kernels sharing a cache entry: {shared}"
-    # The factories' kernels are all there: the eight node-ordered histogram kernels (serial
-    # and threaded) in one index file, and each grower variant in a file of its own.
+    # The factories' kernels are all there, each in an index file of its own (kernel_variant):
+    # the eight node-ordered histogram kernels (serial and threaded) and every grower variant.
     keys = cache_keys()
-    builds = [k for name, k in keys.items() if "_make_build_histogram.locals.build-" in name]
-    assert [len(k) for k in builds] == [8]
+    builds = [k for name, k in keys.items() if name.startswith("_histogram._build_histogram_c")]
+    assert [len(k) for k in builds] == [1] * 8
     growers = {name for name in keys if "_grow_" in name}
     assert len({_grower_file(mode, keys) for mode in GROWER_MODES}) == len(GROWER_MODES)
     assert all(len(keys[name]) == 1 for name in growers)
+
+
+def test_every_kernel_has_its_own_name():
+    """No two dispatchers share a (module, qualname): Numba names a compiled function's symbol
+    after its qualname and a per-process counter, so two variants of one factory compiled in two
+    processes can get one symbol with two bodies, and a process that loads both from the cache
+    runs the first body loaded for both (numba#10486; a multi-output extra-trees fit after a
+    Poisson fit ran the Poisson split search). Factories name each variant (kernel_variant)."""
+    skext_dispatchers()
+    names = Counter((d.py_func.__module__, d.py_func.__qualname__) for d in all_dispatchers())
+    assert not [name for name, n in names.items() if n > 1]
+    assert not [name for name in names if "<locals>" in name[1]]
 
 
 def _grower_file(mode, keys):

@@ -18,6 +18,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -31,9 +32,12 @@ from ..tree._classes import (
     check_poisson_targets,
     classification_stats,
     encode_classes,
+    n_classes_of,
+    predict_classes,
     regression_stats,
     resolve_max_features,
     resolve_min_samples,
+    split_outputs,
 )
 from ..tree._grower import grow_tree
 from ..tree._tree import apply_forest, predict_forest, tree_lists
@@ -132,7 +136,7 @@ class BaseForest(BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data; NaN marks a missing value.
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels or regression targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, multiplied by the bootstrap counts of each tree.
@@ -153,18 +157,22 @@ class BaseForest(BaseEstimator):
                  "shape of y to (n_samples,), for example using ravel().",
                  DataConversionWarning, stacklevel=2)
             y = y[:, 0]
-        if y.ndim != 1:
-            raise ValueError("skext forests support a single output: y must be 1-D, got shape "
-                             f"{y.shape}.")
         sample_weight = check_sample_weight(sample_weight, X)
         if not self.bootstrap and self.max_samples is not None:
             raise ValueError("`max_sample` cannot be set if `bootstrap=False`. Either switch to "
                              "`bootstrap=True` or set `max_sample=None`.")
         if not self.bootstrap and self.oob_score:
             raise ValueError("Out of bag estimation only available if bootstrap=True")
+        if self.oob_score and isinstance(self, ClassifierMixin):
+            y_type = type_of_target(y)
+            if y_type == "multiclass-multioutput":
+                raise ValueError(
+                    f"The type of target cannot be used to compute OOB estimates. Got {y_type} "
+                    "while only the following are supported: continuous, "
+                    "continuous-multioutput, binary, multiclass, multilabel-indicator.")
         n_samples, n_features = X.shape
+        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         criterion, y_engine = self._encode_targets(y)
-        self.n_outputs_ = 1
 
         # 2. Seeds: scikit-learn's sequence (earlier trees' seeds skipped on warm start).
         rng = check_random_state(self.random_state)
@@ -196,7 +204,7 @@ class BaseForest(BaseEstimator):
         grow_kwargs = dict(
             criterion=criterion, max_depth=self.max_depth, min_samples_split=min_samples_split,
             min_samples_leaf=min_samples_leaf, max_leaf_nodes=self.max_leaf_nodes,
-            splitter=self._splitter)
+            splitter=self._splitter, n_outputs=self.n_outputs_)
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
             delayed(self._grow_one)(seed, X, X_binned, y_engine, sample_weight, bin_mapper,
                                     n_boot, grow_kwargs)
@@ -207,7 +215,7 @@ class BaseForest(BaseEstimator):
             estimator = self._make_tree_estimator(seed)
             estimator.tree_ = tree
             estimator.n_features_in_ = n_features
-            estimator.n_outputs_ = 1
+            estimator.n_outputs_ = self.n_outputs_
             estimator.max_features_ = self.max_features_
             if hasattr(self, "classes_"):
                 estimator.classes_ = self.classes_
@@ -299,6 +307,7 @@ class BaseForest(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
         return tags
 
 
@@ -314,10 +323,13 @@ class ForestClassifier(ClassifierMixin, BaseForest):
     def _encode_targets(self, y):
         classes, y_encoded = encode_classes(y)
         if self.warm_start and hasattr(self, "classes_") and self.estimators_:
-            if not np.array_equal(classes, self.classes_):
+            same = (len(classes) == len(self.classes_)
+                    and all(np.array_equal(a, b) for a, b in zip(classes, self.classes_))
+                    if isinstance(classes, list) else np.array_equal(classes, self.classes_))
+            if not same:
                 raise ValueError("warm_start needs the same classes as the first fit.")
         self.classes_ = classes
-        self.n_classes_ = len(classes)
+        self.n_classes_ = n_classes_of(classes)
         return CRITERIA_CLF[self.criterion], (y_encoded, y)
 
     def _tree_stats(self, y_engine, weights, indices):
@@ -333,24 +345,37 @@ class ForestClassifier(ClassifierMixin, BaseForest):
                                       splitter=self._splitter, random_state=seed)
 
     def _store_oob(self, y, mean_values):
-        self.oob_decision_function_ = mean_values
-        predicted = self.classes_[np.argmax(mean_values, axis=1)]
         scorer = self.oob_score if callable(self.oob_score) else accuracy_score
-        self.oob_score_ = scorer(y, predicted)
+        if self.n_outputs_ == 1:
+            self.oob_decision_function_ = mean_values
+            self.oob_score_ = scorer(y, self.classes_[np.argmax(mean_values, axis=1)])
+            return
+        # scikit-learn's layout (n_samples, n_classes, n_outputs), outputs with fewer classes
+        # padded with zeros, and its score: of the encoded labels.
+        per_output = split_outputs(mean_values, self.n_classes_)
+        oob = np.zeros((len(y), max(self.n_classes_), self.n_outputs_))
+        for k, values in enumerate(per_output):
+            oob[:, :values.shape[1], k] = values
+        self.oob_decision_function_ = oob
+        _, y_encoded = encode_classes(y)
+        self.oob_score_ = scorer(y_encoded, np.argmax(oob, axis=1))
 
     def predict_proba(self, X):
-        """Mean over trees of the leaf class fractions, shape (n_samples, n_classes)."""
-        return self._predict_mean(X)
+        """Mean over trees of the leaf class fractions, shape (n_samples, n_classes), or a list
+        of them, one per output."""
+        proba = self._predict_mean(X)
+        return split_outputs(proba, self.n_classes_) if self.n_outputs_ > 1 else proba
 
     def predict_log_proba(self, X):
         """Logarithm of predict_proba."""
+        proba = self.predict_proba(X)
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return [np.log(p) for p in proba] if isinstance(proba, list) else np.log(proba)
 
     def predict(self, X):
-        """Class of highest mean probability."""
+        """Class of highest mean probability, (n_samples,) or (n_samples, n_outputs)."""
         proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return predict_classes(self.classes_, proba)
 
 
 class ForestRegressor(RegressorMixin, BaseForest):
@@ -375,13 +400,14 @@ class ForestRegressor(RegressorMixin, BaseForest):
                                      splitter=self._splitter, random_state=seed)
 
     def _store_oob(self, y, mean_values):
-        self.oob_prediction_ = mean_values[:, 0]
+        self.oob_prediction_ = mean_values if self.n_outputs_ > 1 else mean_values[:, 0]
         scorer = self.oob_score if callable(self.oob_score) else r2_score
         self.oob_score_ = scorer(y, self.oob_prediction_)
 
     def predict(self, X):
-        """Mean over trees of the leaf values."""
-        return self._predict_mean(X)[:, 0]
+        """Mean over trees of the leaf values, (n_samples,) or (n_samples, n_outputs)."""
+        mean = self._predict_mean(X)
+        return mean if self.n_outputs_ > 1 else mean[:, 0]
 
 
 class RandomForestClassifier(ForestClassifier):
@@ -417,14 +443,15 @@ class RandomForestClassifier(ForestClassifier):
     Attributes
     ----------
     estimators_ : list of DecisionTreeClassifier
-    classes_ : ndarray of shape (n_classes,)
-    n_classes_ : int
+    classes_ : ndarray of shape (n_classes,) or list of them (one per output)
+    n_classes_ : int or ndarray of shape (n_outputs,)
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
     n_outputs_ : int
     feature_importances_ : ndarray of shape (n_features_in_,)
     oob_score_ : float
-    oob_decision_function_ : ndarray of shape (n_samples, n_classes)
+    oob_decision_function_ : ndarray of shape (n_samples, n_classes) or (n_samples,
+        max(n_classes_), n_outputs)
 
     See Also
     --------
@@ -496,7 +523,7 @@ class RandomForestRegressor(ForestRegressor):
     n_outputs_ : int
     feature_importances_ : ndarray of shape (n_features_in_,)
     oob_score_ : float
-    oob_prediction_ : ndarray of shape (n_samples,)
+    oob_prediction_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
 
     See Also
     --------
@@ -563,14 +590,15 @@ class ExtraTreesClassifier(ForestClassifier):
     Attributes
     ----------
     estimators_ : list of DecisionTreeClassifier
-    classes_ : ndarray of shape (n_classes,)
-    n_classes_ : int
+    classes_ : ndarray of shape (n_classes,) or list of them (one per output)
+    n_classes_ : int or ndarray of shape (n_outputs,)
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
     n_outputs_ : int
     feature_importances_ : ndarray of shape (n_features_in_,)
     oob_score_ : float
-    oob_decision_function_ : ndarray of shape (n_samples, n_classes)
+    oob_decision_function_ : ndarray of shape (n_samples, n_classes) or (n_samples,
+        max(n_classes_), n_outputs)
 
     See Also
     --------
@@ -642,7 +670,7 @@ class ExtraTreesRegressor(ForestRegressor):
     n_outputs_ : int
     feature_importances_ : ndarray of shape (n_features_in_,)
     oob_score_ : float
-    oob_prediction_ : ndarray of shape (n_samples,)
+    oob_prediction_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
 
     See Also
     --------

@@ -8,6 +8,7 @@ the forests (ensemble/_forest.py), which bin once and grow many trees.
 from abc import abstractmethod
 
 import numpy as np
+import scipy.sparse as sp
 from numba import njit
 from scipy.special import xlogy
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -29,6 +30,7 @@ from ..utils._validation import SPARSE_FORMATS, check_sparse_finite
 from ._binning import BinMapper
 from ._grower import grow_tree
 from ._types import (
+    CRITERION_ABSOLUTE_ERROR,
     CRITERION_ENTROPY,
     CRITERION_FRIEDMAN_MSE,
     CRITERION_GINI,
@@ -40,7 +42,7 @@ from ._types import (
 CRITERIA_CLF = {"gini": CRITERION_GINI, "entropy": CRITERION_ENTROPY,
                 "log_loss": CRITERION_ENTROPY}
 CRITERIA_REG = {"squared_error": CRITERION_SQUARED_ERROR, "friedman_mse": CRITERION_FRIEDMAN_MSE,
-                "poisson": CRITERION_POISSON}
+                "poisson": CRITERION_POISSON, "absolute_error": CRITERION_ABSOLUTE_ERROR}
 # scikit-learn's impurity-decrease tolerance (sklearn/tree/_tree.pyx EPSILON).
 _EPSILON = np.finfo(np.float64).eps
 MAX_INT = np.iinfo(np.int32).max
@@ -99,11 +101,43 @@ def resolve_min_samples(min_samples_split, min_samples_leaf, n_samples):
 
 
 def classification_stats(y_encoded, n_classes, sample_weight):
-    """Channels for gini/entropy: the sample's weight in its class column (n_samples, n_classes)."""
+    """Channels for gini/entropy: the sample's weight in its class column (n_samples, n_classes);
+    for a multi-output y (y_encoded (n_samples, n_outputs), n_classes one count per output) the
+    outputs' class columns side by side, (n_samples, sum of n_classes)."""
+    sample_weight = np.asarray(sample_weight, np.float64)
+    if np.ndim(y_encoded) == 2:
+        offsets = np.concatenate(([0], np.cumsum(n_classes)[:-1]))
+        stats = np.zeros((len(y_encoded), int(np.sum(n_classes))))
+        stats[np.arange(len(y_encoded))[:, None], offsets + y_encoded] = sample_weight[:, None]
+        return stats
     stats = np.zeros((len(y_encoded), n_classes))
-    _put_weights(np.asarray(y_encoded, dtype=np.intp), np.asarray(sample_weight, np.float64),
-                 stats)
+    _put_weights(np.asarray(y_encoded, dtype=np.intp), sample_weight, stats)
     return stats
+
+
+def split_outputs(values, n_classes):
+    """A multi-output classifier's (n_samples, sum of n_classes) values as scikit-learn's list
+    of (n_samples, n_classes[k]) arrays."""
+    return np.split(values, np.cumsum(n_classes)[:-1], axis=1)
+
+
+def outputs_2d(y):
+    """y (n_samples,) or (n_samples, n_outputs) -> (y, n_outputs): a single column becomes 1-D
+    (scikit-learn's trees read it as one output)."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    return y, 1 if y.ndim == 1 else y.shape[1]
+
+
+def predict_classes(classes, proba):
+    """Most probable class per sample: (n_samples,) for one output (proba an array), else
+    (n_samples, n_outputs) from scikit-learn's list of per-output probabilities."""
+    if not isinstance(proba, list):
+        return classes[np.argmax(proba, axis=1)]
+    out = np.empty((proba[0].shape[0], len(proba)), dtype=classes[0].dtype)
+    for k, (c, p) in enumerate(zip(classes, proba)):
+        out[:, k] = c[np.argmax(p, axis=1)]
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -116,8 +150,15 @@ def _put_weights(y_encoded, sample_weight, stats):
 
 def regression_stats(y, sample_weight, criterion=CRITERION_SQUARED_ERROR):
     """Channels per sample: (w, w y, w y^2) for squared_error / friedman_mse, (w, w y,
-    w y log y) for poisson."""
+    w y log y) for poisson; a multi-output y (n_samples, J): (w, w y_1 .. w y_J, w sum_j y_j^2)
+    (poisson: w sum_j y_j log y_j); absolute_error: (w, y_1 .. y_J), the rows' own values
+    (its split search reads the rows, see _absolute_error.py)."""
+    if criterion == CRITERION_ABSOLUTE_ERROR:
+        return np.column_stack((sample_weight, y))
     third = xlogy(y, y) if criterion == CRITERION_POISSON else y * y
+    if y.ndim == 2:
+        return np.column_stack((sample_weight, sample_weight[:, None] * y,
+                                sample_weight * third.sum(axis=1)))
     return np.column_stack((sample_weight, sample_weight * y, sample_weight * third))
 
 
@@ -140,10 +181,25 @@ def encode_labels(classes, labels, message):
 
 
 def encode_classes(y):
-    """Check classification targets; return (classes_, y encoded as 0..K-1)."""
+    """Check classification targets; return (classes_, y encoded as 0..K-1). A multi-output y
+    (n_samples, n_outputs): (list of each output's classes, (n_samples, n_outputs) codes)."""
     check_classification_targets(y)
+    if y.ndim == 2:
+        classes = []
+        y_encoded = np.empty(y.shape, np.intp)
+        for k in range(y.shape[1]):
+            c, y_encoded[:, k] = np.unique(y[:, k], return_inverse=True)
+            classes.append(c)
+        return classes, y_encoded
     classes, y_encoded = np.unique(y, return_inverse=True)
     return classes, y_encoded.astype(np.intp)
+
+
+def n_classes_of(classes):
+    """n_classes_ as scikit-learn sets it: an int for one output, an int array per output."""
+    if isinstance(classes, list):
+        return np.array([len(c) for c in classes], dtype=np.intp)
+    return len(classes)
 
 
 class BaseDecisionTree(BaseEstimator):
@@ -183,7 +239,7 @@ class BaseDecisionTree(BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data; NaN marks a missing value.
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels or regression targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; rows of weight zero are ignored.
@@ -193,10 +249,14 @@ class BaseDecisionTree(BaseEstimator):
         self : object
         """
         # 1. Validate input.
+        if sp.issparse(y):
+            raise TypeError("Sparse data was passed for y, but dense data is required. Use "
+                            "'.toarray()' to convert to a dense numpy array.")
         X, y = validate_data(self, X, y, accept_sparse=SPARSE_FORMATS, dtype=np.float64,
-                             ensure_all_finite="allow-nan",
+                             ensure_all_finite="allow-nan", multi_output=True,
                              y_numeric=isinstance(self, RegressorMixin))
         check_sparse_finite(self, X)
+        y, self.n_outputs_ = outputs_2d(y)
         sample_weight = check_sample_weight(sample_weight, X)
         rng = check_random_state(self.random_state)
         tree_seed = rng.randint(MAX_INT)
@@ -207,9 +267,8 @@ class BaseDecisionTree(BaseEstimator):
         criterion, stats = self._encode_targets(y, sample_weight)
         # 4. Grow the tree.
         self.tree_ = grow_tree(X_binned, stats, np.flatnonzero(sample_weight > 0), bin_mapper,
-                               criterion=criterion, seed=tree_seed,
+                               criterion=criterion, seed=tree_seed, n_outputs=self.n_outputs_,
                                **self._grow_kwargs(X.shape, sample_weight.sum()))
-        self.n_outputs_ = 1
         return self
 
     def _grow_kwargs(self, shape, total_weight):
@@ -270,6 +329,7 @@ class BaseDecisionTree(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
         return tags
 
 
@@ -297,8 +357,8 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-    n_classes_ : int
+    classes_ : ndarray of shape (n_classes,) or list of them (one per output)
+    n_classes_ : int or ndarray of shape (n_outputs,)
     max_features_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -340,33 +400,38 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
 
     def _encode_targets(self, y, sample_weight):
         self.classes_, y_encoded = encode_classes(y)
-        self.n_classes_ = len(self.classes_)
+        self.n_classes_ = n_classes_of(self.classes_)
         if self.class_weight is not None:
             sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
         return CRITERIA_CLF[self.criterion], classification_stats(
             y_encoded, self.n_classes_, sample_weight)
 
     def predict_proba(self, X):
-        """Class probabilities: the weighted class fractions of each sample's leaf."""
+        """Class probabilities: the weighted class fractions of each sample's leaf, (n_samples,
+        n_classes), or a list of them, one per output."""
         X = self._validate_X_predict(X)
-        return self.tree_.predict(X)
+        proba = self.tree_.predict(X)
+        return split_outputs(proba, self.n_classes_) if self.n_outputs_ > 1 else proba
 
     def predict_log_proba(self, X):
         """Logarithm of predict_proba."""
+        proba = self.predict_proba(X)
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return [np.log(p) for p in proba] if isinstance(proba, list) else np.log(proba)
 
     def predict(self, X):
-        """Most probable class of each sample."""
+        """Most probable class of each sample, (n_samples,) or (n_samples, n_outputs)."""
         proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return predict_classes(self.classes_, proba)
 
 
 class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
     """A decision tree regressor on skext's histogram engine (scikit-learn's API).
 
     Parameters are DecisionTreeClassifier's, with criterion in {"squared_error",
-    "friedman_mse", "poisson"} (default "squared_error") and no class_weight.
+    "friedman_mse", "poisson", "absolute_error"} (default "squared_error") and no class_weight.
+    absolute_error predicts the weighted median of a leaf and scans the node's rows for splits
+    (scikit-learn's method and cost, O(n log n) per node and feature), not histograms.
 
     Attributes
     ----------
@@ -410,6 +475,7 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
         return criterion, regression_stats(y.astype(np.float64), sample_weight, criterion)
 
     def predict(self, X):
-        """Mean target of each sample's leaf."""
+        """Mean target of each sample's leaf, (n_samples,) or (n_samples, n_outputs)."""
         X = self._validate_X_predict(X)
-        return self.tree_.predict(X)[:, 0]
+        value = self.tree_.predict(X)
+        return value if self.n_outputs_ > 1 else value[:, 0]

@@ -132,10 +132,10 @@ def _level_best_splits(ptr, col_rows, col_values, row_slot, stats, slot_sums, al
             h[s] += stats[r, 1]
             last[s] = v
         # A node without missing values in this feature sends NaN (at predict time) to the
-        # child with more rows, as the hist method does.
+        # child with more rows (right on a tie), as the hist method does.
         for s in range(n_slots):
             if best_score[f, s] > -np.inf and present[s] == slot_sums[s, 0]:
-                best_missing_left[f, s] = 1 if 2.0 * best_left[f, s, 0] >= slot_sums[s, 0] else 0
+                best_missing_left[f, s] = 1 if 2.0 * best_left[f, s, 0] > slot_sums[s, 0] else 0
 
 
 @njit(cache=True, nogil=True)

@@ -20,7 +20,9 @@ import numba
 import numpy as np
 from numba import njit
 
-from ._criterion import _node_weight, _weighted_impurity
+from ..utils._numba_cache import kernel_variant
+from ._absolute_error import node_medians
+from ._criterion import _node_weight, _weighted_impurity, criterion_params
 from ._histogram import (
     _build_histogram,
     _build_histograms_rows,
@@ -46,12 +48,14 @@ from ._splitter import (
 )
 from ._tree import Tree
 from ._types import (
+    CRITERION_ABSOLUTE_ERROR,
     CRITERION_NAMES,
     CRITERION_SECOND_ORDER,
     GROW_NODE_DTYPE,
     INDEX_DTYPE,
     MAX_BINS,
     MISSING_BIN,
+    MULTI_OUTPUT_CRITERIA,
     N_HIST_BINS,
     TREE_LEAF,
 )
@@ -114,7 +118,7 @@ def _splittable(node, node_sums, criterion, params, max_depth, min_samples_split
                 min_samples_leaf, min_weight_leaf):
     """Whether a node (a GROW_NODE_DTYPE record, its sums) may be split: the stopping rules."""
     n = node.end - node.start
-    w = _node_weight(node_sums, criterion)
+    w = _node_weight(node_sums, criterion, params)
     if (node.depth >= max_depth or n < min_samples_split or n < 2 * min_samples_leaf
             or w < 2.0 * min_weight_leaf):
         return False
@@ -392,7 +396,9 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
         every_feature = level_masks.shape[0] == 1 and level_max_features[0] >= n_pool
         for k in range(n_pool):
             every_feature = every_feature and level_masks[0, k] == 1
-        use_subtraction = gather or (every_feature and not random_splits)
+        # absolute_error scans the node's rows, never a histogram (_absolute_error.py).
+        use_subtraction = gather or (every_feature and not random_splits
+                                     and criterion != CRITERION_ABSOLUTE_ERROR)
         hist_slots = n_slots - 1 if countless else n_slots
         # With a full root histogram nothing reads the root's node-ordered copy: build the histogram
         # through `rows` and fill X_node/stats_node after the root split, already in child order
@@ -662,8 +668,8 @@ _GROWERS_LOCK = threading.Lock()
 
 def _grow_kernel(gather, parallel, criterion, n_channels, random_splits, countless):
     """The compiled grower of a family (see _make_grow), made once per process and named after
-    its mode, so that each variant has its own cache file and shows by name in Numba's compile
-    events."""
+    its mode (kernel_variant), so that each variant has its own symbols and cache file and shows
+    by name in Numba's compile events."""
     mode = (gather, parallel, criterion, n_channels, random_splits, countless)
     with _GROWERS_LOCK:
         if mode not in _GROWERS:
@@ -672,8 +678,7 @@ def _grow_kernel(gather, parallel, criterion, n_channels, random_splits, countle
                              f"c{n_channels}", "parallel" if parallel else "serial"]
                             + (["random"] if random_splits else [])
                             + (["countless"] if countless else []))
-            grow.__name__ = grow.__qualname__ = name
-            _GROWERS[mode] = njit(cache=True, nogil=True)(grow)
+            _GROWERS[mode] = kernel_variant(name)(grow)
         return _GROWERS[mode]
 
 
@@ -700,7 +705,7 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
               min_samples_split=2, min_samples_leaf=1, min_weight_leaf=0.0, min_gain=0.0,
               max_features=None, feature_pool=None, max_leaf_nodes=None, splitter="best",
               seed=0, return_leaves=False, parallel=False, gather=False, level_masks=None,
-              buffers=None):
+              buffers=None, n_outputs=1):
     """Grow one tree and return it as a `Tree` with real-valued thresholds.
 
     Parameters
@@ -712,6 +717,9 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     bin_mapper : fitted BinMapper, whose edges become the thresholds.
     criterion : int, one of the CRITERION_* ids.
     params : float64 array of second-order parameters (lambda, alpha, max_delta_step) or None.
+    n_outputs : int, outputs of a multi-output y (gini / entropy: stats are the outputs' class
+        columns side by side; regression: see _criterion.py for the channels, and the criterion
+        becomes its multi-output variant, grown serially).
     min_gain : float, a node splits when its best gain (weighted impurity decrease) >= min_gain.
     max_features : int, features drawn per node (None: all of the pool), or with level_masks
         an int array, the count drawn at each depth.
@@ -734,8 +742,13 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     n_features = X_binned.shape[1]
     pool = (np.arange(n_features, dtype=INDEX_DTYPE) if feature_pool is None
             else np.asarray(feature_pool, dtype=INDEX_DTYPE))
-    if params is None:
-        params = np.zeros(3)
+    params = criterion_params(*([] if params is None else params[:3]), n_outputs=n_outputs)
+    if n_outputs > 1 and criterion in MULTI_OUTPUT_CRITERIA:
+        criterion = MULTI_OUTPUT_CRITERIA[criterion]
+        parallel = False  # the threaded node scans (_scan_nodes) have no multi-output variant
+    by_rows = criterion == CRITERION_ABSOLUTE_ERROR
+    if by_rows:
+        parallel = gather = False  # node-ordered rows, serial (see _absolute_error.py)
     if buffers is None:
         buffers = GrowBuffers(X_binned.shape[0])
     buffers.rows[:len(rows)] = rows
@@ -769,7 +782,7 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), new_rng_state(seed),
         numba.get_num_threads() if parallel else 1, buffers.tmp_rows, buffers.hist_pool,
         buffers.scratch, buffers.per_pair,
-        buffers.leaf if return_leaves else np.empty(0, np.int32))
+        buffers.leaf if return_leaves or by_rows else np.empty(0, np.int32))
     buffers.per_pair = per_pair
     # Bin b -> its upper edge; MISSING_BIN (every non-missing value left) -> +inf. edges_ is
     # padded with +inf, so a clipped index past a feature's last edge reads +inf too.
@@ -782,6 +795,10 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     threshold = np.where(np.isnan(nodes["drawn_threshold"]), threshold, nodes["drawn_threshold"])
     tree = Tree.from_arrays(feature, threshold, nodes["missing_left"], left, nodes["right"], sums,
                             nodes["depth"], criterion, params)
+    if by_rows:
+        # Medians and absolute errors are not functions of the sums: from each node's rows.
+        tree.value, tree.impurity, tree.weighted_n_node_samples = node_medians(
+            nodes["left"], buffers.leaf[rows], stats[rows, 1:], stats[rows, 0])
     if return_leaves:
         return tree, buffers.leaf
     return tree

@@ -20,6 +20,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ..utils._numba_cache import kernel_variant
 from ._types import MISSING_BIN, N_HIST_BINS
 
 # Rows ahead whose data the gather kernels prefetch: a row's codes and channels are two cache
@@ -86,7 +87,8 @@ def _make_build_histogram(n_channels, parallel):
     numba#6845)."""
     loop = prange if parallel else range
 
-    @njit(cache=True, nogil=True, parallel=parallel)
+    @kernel_variant(f"_build_histogram_c{n_channels}_" + ("parallel" if parallel else "serial"),
+                    parallel=parallel)
     def build(X_node, stats_node, start, end, features, hist):
         n = n_channels if n_channels > 0 else stats_node.shape[1]
         # Feature-outer: one feature's 256 x (1 + C) bins stay in L1 while its column streams.
@@ -246,7 +248,9 @@ def _make_build_histogram_rows(n_channels, parallel, counted=True):
     # key, differs from the threaded one's).
     loop = prange if parallel else range
 
-    @njit(cache=True, nogil=True, parallel=parallel)
+    @kernel_variant(f"_build_histogram_rows_c{n_channels}_"
+                    + ("parallel" if parallel else "serial") + ("" if counted else "_countless"),
+                    parallel=parallel)
     def build(X_binned, stats, rows, features, bounds, slots, parents, hist_pool, scratch,
               n_workers):
         n_targets = bounds.shape[0]

@@ -11,6 +11,7 @@ rows of finished leaves are written to each sample's leaf id (_write_leaves).
 import numpy as np
 from numba import njit, prange
 
+from ..utils._numba_cache import kernel_variant
 from ._histogram import PREFETCH_AHEAD, prefetch_1d, prefetch_write_1d
 from ._types import MISSING_BIN
 
@@ -100,7 +101,7 @@ def _make_split_rows(parallel):
     right ones reversed: stable). Two passes, as xgboost's partition builder. The stable
     partition is unique, so the result does not depend on the thread count."""
 
-    @njit(cache=True, nogil=True, parallel=parallel)
+    @kernel_variant("_split_rows_" + ("parallel" if parallel else "serial"), parallel=parallel)
     def split_rows(rows, columns, tmp_rows, bounds, splits, mids, assign, first_child,
                    leaf_out):
         n_nodes = bounds.shape[0]
@@ -177,7 +178,8 @@ def _make_write_leaves(parallel):
 
     loop = prange if parallel else range
 
-    @njit(cache=True, nogil=True, parallel=parallel)
+    @kernel_variant("_write_leaves_" + ("parallel" if parallel else "serial"),
+                    parallel=parallel)
     def write_leaves(rows, bounds, ids, leaf_out):
         task_leaf, task_lo = _row_block_tasks(bounds)
         for q in loop(task_leaf.shape[0]):

@@ -43,3 +43,14 @@ def _uniform(state):
 def _randint(state, low, high):
     """An integer uniform on [low, high); high > low."""
     return low + int(_uniform(state) * (high - low))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _draw_feature(rng_state, pool_order, i):
+    """The i-th feature visited: swap a uniform draw from pool_order[i:] into place i (a
+    partial Fisher-Yates shuffle, in/out pool_order); returns its position in the pool."""
+    j = _randint(rng_state, i, pool_order.shape[0])
+    pos = pool_order[j]
+    pool_order[j] = pool_order[i]
+    pool_order[i] = pos
+    return pos

@@ -17,6 +17,8 @@ The best split is kept in small OUT arrays:
 import numpy as np
 from numba import njit, prange
 
+from ..utils._numba_cache import kernel_variant
+from ._absolute_error import _FIND_ABSOLUTE_ERROR, _FIND_RANDOM_ABSOLUTE_ERROR
 from ._criterion import (
     _children_score,
     _node_weight,
@@ -25,15 +27,18 @@ from ._criterion import (
     _two_channel_weight,
 )
 from ._histogram import _build_feature_histogram_sparse, _clear_touched, _present_bins
-from ._random import _randint, _uniform
+from ._random import _draw_feature, _uniform
 from ._types import (
+    CRITERION_ABSOLUTE_ERROR,
     CRITERION_ENTROPY,
     CRITERION_FRIEDMAN_MSE,
     CRITERION_GINI,
     CRITERION_NAMES,
     CRITERION_POISSON,
+    CRITERION_POISSON_MO,
     CRITERION_SECOND_ORDER,
     CRITERION_SQUARED_ERROR,
+    CRITERION_SQUARED_ERROR_MO,
     MISSING_BIN,
     N_HIST_BINS,
     PARAM_ALPHA,
@@ -46,12 +51,12 @@ _ZERO = np.int64(0)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _admissible(left, right, criterion, min_samples_leaf, min_weight_leaf):
+def _admissible(left, right, criterion, params, min_samples_leaf, min_weight_leaf):
     """Both children hold min_samples_leaf rows and min_weight_leaf weight."""
     if left[0] < min_samples_leaf or right[0] < min_samples_leaf:
         return False
-    if min_weight_leaf > 0.0 and (_node_weight(left, criterion) < min_weight_leaf
-                                  or _node_weight(right, criterion) < min_weight_leaf):
+    if min_weight_leaf > 0.0 and (_node_weight(left, criterion, params) < min_weight_leaf
+                                  or _node_weight(right, criterion, params) < min_weight_leaf):
         return False
     return True
 
@@ -63,7 +68,7 @@ def _consider(left, node_sums, right, criterion, params, min_samples_leaf, min_w
     first candidate, scikit-learn's rule)."""
     for c in range(left.shape[0]):
         right[c] = node_sums[c] - left[c]
-    if not _admissible(left, right, criterion, min_samples_leaf, min_weight_leaf):
+    if not _admissible(left, right, criterion, params, min_samples_leaf, min_weight_leaf):
         return
     score = _children_score(left, right, criterion, params)
     if score > best_gain[0]:
@@ -71,8 +76,9 @@ def _consider(left, node_sums, right, criterion, params, min_samples_leaf, min_w
         best_meta[0] = feature
         best_meta[1] = b
         if missing_left < 0:
-            # No NaN in this node: NaN at predict time goes to the child with more rows.
-            best_meta[2] = 1 if left[0] >= right[0] else 0
+            # No NaN in this node: NaN at predict time goes to the child with more rows, right
+            # on a tie (scikit-learn's missing_go_to_left = n_left > n_right).
+            best_meta[2] = 1 if left[0] > right[0] else 0
         else:
             best_meta[2] = missing_left
         for c in range(left.shape[0]):
@@ -88,7 +94,7 @@ def _make_scan_feature(criterion):
     The loop keeps its best candidate in scalars and writes best_* once: this scan runs for
     every (node, drawn feature, present bin)."""
 
-    @njit(cache=True, nogil=True)
+    @kernel_variant(f"_scan_{CRITERION_NAMES[criterion]}")
     def _scan(hist_f, codes, n_present, has_missing, node_sums, params, min_samples_leaf,
               min_weight_leaf, feature, cum, left, right, best_gain, best_meta, best_left):
         n_slots = cum.shape[0]
@@ -109,7 +115,8 @@ def _make_scan_feature(criterion):
                 for c in range(n_slots):
                     left[c] = cum[c] + hist_f[MISSING_BIN, c] if direction == 1 else cum[c]
                     right[c] = node_sums[c] - left[c]
-                if _admissible(left, right, criterion, min_samples_leaf, min_weight_leaf):
+                if _admissible(left, right, criterion, params, min_samples_leaf,
+                               min_weight_leaf):
                     score = _children_score(left, right, criterion, params)
                     if score > best_score:
                         best_score = score
@@ -141,8 +148,9 @@ def _record_best(hist_f, codes, n_present, has_missing, node_sums, feature, best
     if has_missing:
         best_meta[2] = best_dir
     else:
-        # No NaN in this node: NaN at predict time goes to the child with more rows.
-        best_meta[2] = 1 if 2.0 * best_left[0] >= node_sums[0] else 0
+        # No NaN in this node: NaN at predict time goes to the child with more rows, right
+        # on a tie (scikit-learn's missing_go_to_left = n_left > n_right).
+        best_meta[2] = 1 if 2.0 * best_left[0] > node_sums[0] else 0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -176,7 +184,7 @@ def _make_scan_scalar(criterion):
     wins (xgboost's rule), so a booster's split does not depend on the visiting order."""
     lower_feature_wins = criterion == CRITERION_SECOND_ORDER
 
-    @njit(cache=True, nogil=True)
+    @kernel_variant(f"_scan_scalar_{CRITERION_NAMES[criterion]}")
     def _scan(hist_f, codes, n_present, has_missing, node_sums, params, min_samples_leaf,
               min_weight_leaf, feature, best_gain, best_meta, best_left):
         n_all, a_all, b_all = node_sums[0], node_sums[1], node_sums[2]
@@ -222,9 +230,11 @@ def _make_scan_scalar(criterion):
     return _scan
 
 
-# Multi-class gini and entropy: the general scan over the sums arrays.
+# Multi-class gini and entropy, multi-output regression: the general scan over the sums arrays.
 _SCAN_GINI = _make_scan_feature(CRITERION_GINI)
 _SCAN_ENTROPY = _make_scan_feature(CRITERION_ENTROPY)
+_SCAN_SQUARED_ERROR_MO = _make_scan_feature(CRITERION_SQUARED_ERROR_MO)
+_SCAN_POISSON_MO = _make_scan_feature(CRITERION_POISSON_MO)
 _SCAN_GINI_BINARY = _make_scan_scalar(CRITERION_GINI)
 _SCAN_SQUARED_ERROR = _make_scan_scalar(CRITERION_SQUARED_ERROR)
 _SCAN_FRIEDMAN_MSE = _make_scan_scalar(CRITERION_FRIEDMAN_MSE)
@@ -321,6 +331,10 @@ def _scan_feature(hist_f, codes, n_present, has_missing, node_sums, criterion, n
         _SCAN_FRIEDMAN_MSE(*args, best_gain, best_meta, best_left)
     elif criterion == CRITERION_POISSON:
         _SCAN_POISSON(*args, best_gain, best_meta, best_left)
+    elif criterion == CRITERION_SQUARED_ERROR_MO:
+        _SCAN_SQUARED_ERROR_MO(*args, cum, left, right, best_gain, best_meta, best_left)
+    elif criterion == CRITERION_POISSON_MO:
+        _SCAN_POISSON_MO(*args, cum, left, right, best_gain, best_meta, best_left)
     else:
         _SCAN_SECOND_ORDER(*args, best_gain, best_meta, best_left)
 
@@ -362,17 +376,6 @@ def _random_split_feature(hist_f, codes, n_present, has_missing, node_sums, repr
         best_threshold[0] = t if split_bin != MISSING_BIN else np.nan
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _draw_feature(rng_state, pool_order, i):
-    """The i-th feature visited: swap a uniform draw from pool_order[i:] into place i (a
-    partial Fisher-Yates shuffle, in/out pool_order); returns its position in the pool."""
-    j = _randint(rng_state, i, pool_order.shape[0])
-    pos = pool_order[j]
-    pool_order[j] = pool_order[i]
-    pool_order[i] = pos
-    return pos
-
-
 def _make_scan_nodes(criterion, n_channels, counted):
     """The exhaustive scan of every pool feature of several nodes' full histograms (the children
     of one step of the grower, a level of a depthwise tree) in one loop over (node, feature)
@@ -383,7 +386,8 @@ def _make_scan_nodes(criterion, n_channels, counted):
     each node's first best in its visiting order: the split the serial loop of
     _find_best_split finds with the same draws."""
 
-    @njit(cache=True, nogil=True, parallel=True)
+    @kernel_variant(f"_scan_nodes_{CRITERION_NAMES[criterion]}_c{n_channels}"
+                    + ("" if counted else "_countless"), parallel=True)
     def scan_nodes(hist_pool, slots, node_sums, pool, orders, params, min_samples_leaf,
                    min_weight_leaf, per_pair):
         codes, gains, metas, lefts, cums, lbufs, rbufs = per_pair
@@ -502,7 +506,8 @@ def _make_find_best_split(criterion, n_channels, counted, random_splits):
     them is not constant in the node (scikit-learn's rule). best_* (out), see module doc.
     """
 
-    @njit(cache=True, nogil=True)
+    @kernel_variant(f"_find_{CRITERION_NAMES[criterion]}_c{n_channels}"
+                    + ("" if counted else "_countless") + ("_random" if random_splits else ""))
     def find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool, allowed,
                         pool_order, max_features, representatives, edges, params,
                         min_samples_leaf, min_weight_leaf, rng_state, scratch_hist, touched,
@@ -569,6 +574,10 @@ _FIND_RANDOM_SQUARED_ERROR = _make_find_best_split(CRITERION_SQUARED_ERROR, -1, 
 _FIND_RANDOM_FRIEDMAN_MSE = _make_find_best_split(CRITERION_FRIEDMAN_MSE, -1, True, True)
 _FIND_RANDOM_SECOND_ORDER = _make_find_best_split(CRITERION_SECOND_ORDER, -1, True, True)
 _FIND_RANDOM_POISSON = _make_find_best_split(CRITERION_POISSON, -1, True, True)
+_FIND_SQUARED_ERROR_MO = _make_find_best_split(CRITERION_SQUARED_ERROR_MO, -1, True, False)
+_FIND_POISSON_MO = _make_find_best_split(CRITERION_POISSON_MO, -1, True, False)
+_FIND_RANDOM_SQUARED_ERROR_MO = _make_find_best_split(CRITERION_SQUARED_ERROR_MO, -1, True, True)
+_FIND_RANDOM_POISSON_MO = _make_find_best_split(CRITERION_POISSON_MO, -1, True, True)
 
 
 def split_finder(criterion, n_channels, counted, random_splits):
@@ -595,7 +604,12 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
             max_features, representatives, edges, params, min_samples_leaf, min_weight_leaf,
             rng_state, scratch_hist, touched, codes, cum, left, right, best_gain, best_meta,
             best_left, best_threshold)
-    if random_splits:
+    if criterion == CRITERION_ABSOLUTE_ERROR:
+        if random_splits:
+            _FIND_RANDOM_ABSOLUTE_ERROR(*args)
+        else:
+            _FIND_ABSOLUTE_ERROR(*args)
+    elif random_splits:
         if criterion == CRITERION_GINI:
             _FIND_RANDOM_GINI(*args)
         elif criterion == CRITERION_ENTROPY:
@@ -606,6 +620,10 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
             _FIND_RANDOM_FRIEDMAN_MSE(*args)
         elif criterion == CRITERION_POISSON:
             _FIND_RANDOM_POISSON(*args)
+        elif criterion == CRITERION_SQUARED_ERROR_MO:
+            _FIND_RANDOM_SQUARED_ERROR_MO(*args)
+        elif criterion == CRITERION_POISSON_MO:
+            _FIND_RANDOM_POISSON_MO(*args)
         else:
             _FIND_RANDOM_SECOND_ORDER(*args)
     elif not counted:
@@ -622,6 +640,10 @@ def _find_best_split(X_node, stats_node, start, end, node_sums, node_hist, pool,
         _FIND_FRIEDMAN_MSE(*args)
     elif criterion == CRITERION_POISSON:
         _FIND_POISSON(*args)
+    elif criterion == CRITERION_SQUARED_ERROR_MO:
+        _FIND_SQUARED_ERROR_MO(*args)
+    elif criterion == CRITERION_POISSON_MO:
+        _FIND_POISSON_MO(*args)
     else:
         _FIND_SECOND_ORDER(*args)
 
@@ -658,11 +680,11 @@ def _find_best_split_naive(X_binned, stats, rows, features, criterion, params, m
                 rsum = node - lsum
                 if lsum[0] < min_samples_leaf or rsum[0] < min_samples_leaf:
                     continue
-                if (weight(lsum, criterion) < min_weight_leaf
-                        or weight(rsum, criterion) < min_weight_leaf):
+                if (weight(lsum, criterion, params) < min_weight_leaf
+                        or weight(rsum, criterion, params) < min_weight_leaf):
                     continue
                 gain = split_gain(lsum, rsum, node, criterion, params)
                 if gain > best[0]:
-                    direction = missing_left if is_missing.any() else int(lsum[0] >= rsum[0])
+                    direction = missing_left if is_missing.any() else int(lsum[0] > rsum[0])
                     best = (gain, int(f), int(split_bin), direction)
     return best

@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit, prange
 
+from ..utils._numba_cache import kernel_variant
 from ._criterion import _node_weights_and_impurities, leaf_values
 from ._histogram import prefetch_1d
 from ._types import (
@@ -457,11 +458,11 @@ def _make_walk_blocks(nan_aware):
     threaded loops below: the parallel compile then analyses a two-line loop body, not the
     whole walk, ~2x less compile time): (predict_block, apply_block)."""
 
-    @njit(cache=True, nogil=True)
+    @kernel_variant("_walk_predict_block" + ("_nan" if nan_aware else ""))
     def predict_block(X, lo, hi, nodes, values, depths, out):
         _predict_block(X, lo, hi, nodes, values, depths, out, nan_aware)
 
-    @njit(cache=True, nogil=True)
+    @kernel_variant("_walk_apply_block" + ("_nan" if nan_aware else ""))
     def apply_block(X, lo, hi, nodes, depths, out):
         _apply_block(X, lo, hi, nodes, depths, out, nan_aware)
 
@@ -476,7 +477,7 @@ def _make_predict_forest(nan_aware):
     """predict_forest's kernel, with the NaN test compiled in or out (nan_aware, chosen in
     Python from X): blocks of `block` rows over Numba's threads."""
 
-    @njit(cache=True, nogil=True, parallel=True)
+    @kernel_variant("_predict_forest" + ("_nan" if nan_aware else ""), parallel=True)
     def predict(X, nodes, values, depths, out, block):
         n_samples = X.shape[0]
         for blk in prange((n_samples + block - 1) // block):
@@ -497,7 +498,7 @@ def _make_apply_forest(nan_aware):
     """apply_forest's kernel, with the NaN test compiled in or out: blocks of `block` rows over
     Numba's threads."""
 
-    @njit(cache=True, nogil=True, parallel=True)
+    @kernel_variant("_apply_forest" + ("_nan" if nan_aware else ""), parallel=True)
     def apply(X, nodes, depths, out, block):
         n_samples = X.shape[0]
         for blk in prange((n_samples + block - 1) // block):

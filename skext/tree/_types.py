@@ -35,15 +35,30 @@ CRITERION_SQUARED_ERROR = 2
 CRITERION_FRIEDMAN_MSE = 3
 CRITERION_SECOND_ORDER = 4
 CRITERION_POISSON = 5
+# The regression criteria of a multi-output y (n_outputs > 1), each its own variant (the general
+# scan over the sums arrays; the single-output ones scan two channels in scalars). Channels:
+# sum w, sum w y_j for each output j, and one sum over the outputs of w y_j^2 (w y_j log y_j).
+# friedman_mse is squared_error there, as in scikit-learn 1.9 (which maps the one to the other).
+CRITERION_SQUARED_ERROR_MO = 6
+CRITERION_POISSON_MO = 7
+# Mean absolute error around the weighted median: scanned on the rows (_absolute_error.py),
+# stats (w, y_1, ..., y_J) for any number of outputs J.
+CRITERION_ABSOLUTE_ERROR = 8
+MULTI_OUTPUT_CRITERIA = {CRITERION_SQUARED_ERROR: CRITERION_SQUARED_ERROR_MO,
+                         CRITERION_FRIEDMAN_MSE: CRITERION_SQUARED_ERROR_MO,
+                         CRITERION_POISSON: CRITERION_POISSON_MO}
 # Their names, as the compiled grower variants are named (_grower._grow_kernel).
 CRITERION_NAMES = ("gini", "entropy", "squared_error", "friedman_mse", "second_order",
-                   "poisson")
+                   "poisson", "squared_error_mo", "poisson_mo", "absolute_error")
 
-# Second-order (XGBoost) regularisation parameters, packed in one float64 array for the kernels.
+# The criterion's parameters, packed in one float64 array for the kernels: second-order (XGBoost)
+# regularisation, and the number of outputs, whose mean impurity gini / entropy report for a
+# multi-output y (their channels are the outputs' class columns side by side).
 PARAM_LAMBDA = 0
 PARAM_ALPHA = 1
 PARAM_MAX_DELTA_STEP = 2
-N_CRITERION_PARAMS = 3
+PARAM_N_OUTPUTS = 3
+N_CRITERION_PARAMS = 4
 
 
 # A node as the grower keeps it while growing (one record per node, one array grown in one call;

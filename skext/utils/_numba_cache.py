@@ -53,3 +53,22 @@ def ensure_cache_location():
         f"Set NUMBA_CACHE_DIR to a persistent writable directory to keep them across "
         f"machines or containers.", RuntimeWarning, stacklevel=3)
     return cache_dir
+
+
+def kernel_variant(name, **options):
+    """`@njit(cache=True, nogil=True, **options)` for a kernel a factory makes once per variant,
+    under a name of its own (the variant's constants in it).
+
+    Numba names a compiled function's symbol after its __qualname__ and a per-process counter
+    (its uid). Two variants of one factory share the qualname, so a variant compiled in one
+    process and another compiled in a second process at the same counter value get the same
+    symbol with different bodies; a third process that loads both from the cache links every
+    call to whichever body came first (numba#10486, open): a multi-output extra-trees fit that
+    followed a Poisson fit ran the Poisson split search. A name per variant makes the symbols
+    differ (and gives each variant its own cache file)."""
+
+    def wrap(fn):
+        fn.__name__ = fn.__qualname__ = name
+        return numba.njit(cache=True, nogil=True, **options)(fn)
+
+    return wrap

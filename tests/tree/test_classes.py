@@ -119,4 +119,4 @@ def test_bad_input_messages(Estimator):
 
 def test_regressor_rejects_unsupported_criterion():
     with pytest.raises(ValueError, match="criterion"):
-        DecisionTreeRegressor(criterion="absolute_error").fit(np.zeros((4, 1)), np.arange(4.0))
+        DecisionTreeRegressor(criterion="mae").fit(np.zeros((4, 1)), np.arange(4.0))

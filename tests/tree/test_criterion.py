@@ -9,6 +9,7 @@ from skext.tree._criterion import (
     _second_order_weight,
     _split_gain,
     _weighted_impurity,
+    criterion_params,
     leaf_values,
 )
 from skext.tree._types import (
@@ -19,7 +20,7 @@ from skext.tree._types import (
     CRITERION_SQUARED_ERROR,
 )
 
-NO_PARAMS = np.zeros(3)
+NO_PARAMS = criterion_params()
 counts = st.lists(st.floats(0.0, 50.0), min_size=2, max_size=5)
 
 # --- reference --------------------------------------------------------------------------------
@@ -53,7 +54,7 @@ def test_friedman_improvement():
        st.floats(0, 5))
 def test_second_order_weight_and_loss(g, h, lam, alpha, max_delta_step):
     """Leaf weight minimises G w + (H + lambda) w^2 / 2 + alpha |w| (within max_delta_step)."""
-    params = np.array([lam, alpha, max_delta_step])
+    params = criterion_params(lam, alpha, max_delta_step)
     w = _second_order_weight(g, h, params)
     if h + lam <= 0:
         assert w == 0.0

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skext.tree._criterion import _second_order_loss
+from skext.tree._criterion import _second_order_loss, criterion_params
 from skext.tree._exact import SortedColumns, grow_tree_exact
 
-PARAMS = np.array([1.0, 0.0, 0.0])
+PARAMS = criterion_params(1.0)
 
 
 def _data(seed, n=300, d=4, nan=0.1):

@@ -5,6 +5,7 @@ import pytest
 
 from skext.tree._binning import BinMapper
 from skext.tree._classes import classification_stats
+from skext.tree._criterion import criterion_params
 from skext.tree._grower import GrowBuffers, grow_tree
 from skext.tree._histogram import _ROW_BLOCK
 from skext.tree._types import CRITERION_GINI, CRITERION_SECOND_ORDER
@@ -149,7 +150,7 @@ def test_every_split_is_the_best_of_its_node(data):
         node_rows[tree.children_left[node]] = rows[goes_left]
         node_rows[tree.children_right[node]] = rows[~goes_left]
         best = _find_best_split_naive(X_binned, stats, rows, range(X.shape[1]), CRITERION_GINI,
-                                      np.zeros(3), 1, 0.0)
+                                      criterion_params(), 1, 0.0)
         assert np.isclose(tree.gain[node], best[0], rtol=1e-9, atol=1e-9)
 
 

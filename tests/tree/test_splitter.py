@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skext.tree._criterion import _split_gain, _weighted_impurity
+from skext.tree._criterion import _split_gain, _weighted_impurity, criterion_params
 from skext.tree._histogram import _build_histogram, _build_histograms_rows
 from skext.tree._random import new_rng_state
 from skext.tree._splitter import (
@@ -25,7 +25,7 @@ from skext.tree._types import (
     N_HIST_BINS,
 )
 
-PARAMS = np.array([1.0, 0.0, 0.0])
+PARAMS = criterion_params(1.0)
 
 
 def _kernel(X, stats, criterion, min_samples_leaf=1, min_weight_leaf=0.0, full=False,
@@ -159,7 +159,7 @@ def test_second_order_scan_matches_brute_force(data, params, min_weight_leaf, fu
     X, stats, _, min_samples_leaf = data
     rng = np.random.default_rng(len(X))
     stats = np.column_stack([rng.normal(size=len(X)), rng.random(len(X)) + 0.1])
-    params = np.array(params)
+    params = criterion_params(*params)
     gain, meta, left, node = _kernel(X, stats, CRITERION_SECOND_ORDER, min_samples_leaf,
                                      min_weight_leaf, full=full, params=params)
     if not _found_brute_force_split(gain, meta, X, stats, CRITERION_SECOND_ORDER, params,
@@ -177,7 +177,7 @@ def test_countless_second_order_scan_matches_brute_force(data, params, min_weigh
     min_samples_leaf 1; NaN goes right in a node without NaN (xgboost's rule), and the left
     sums carry no count."""
     X, stats, _, _ = data
-    params = np.array(params)
+    params = criterion_params(*params)
     gain, meta, left, node = _kernel(X, stats, CRITERION_SECOND_ORDER, 1, min_weight_leaf,
                                      params=params, countless=True)
     if not _found_brute_force_split(gain, meta, X, stats, CRITERION_SECOND_ORDER, params, 1,
