@@ -422,7 +422,7 @@ class BaseGradientBoosting(BaseEstimator):
 
     def apply(self, X):
         """Leaf index of each sample in each tree, shape (n_samples, n_estimators, K)
-        (K = 1 for regression and binary classification)."""
+        (K = 1 for binary classification; the regressor returns (n_samples, n_estimators))."""
         X = self._validate_X_predict(X)
         nodes, _, depths = self._trees()
         out = np.empty((X.shape[0], len(depths)), dtype=np.int32)
@@ -651,3 +651,8 @@ class GradientBoostingRegressor(RegressorMixin, BaseGradientBoosting):
         """predict after each stage (a generator)."""
         for raw in self._staged_raw_predict(X):
             yield raw[:, 0]
+
+    def apply(self, X):
+        """Leaf index of each sample in each tree, shape (n_samples, n_estimators)
+        (scikit-learn's regressor drops the classifier's per-class axis)."""
+        return super().apply(X)[:, :, 0]

@@ -12,6 +12,7 @@ from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
     load_digits,
+    make_classification,
     make_friedman1,
     make_hastie_10_2,
 )
@@ -184,7 +185,7 @@ def test_init_estimator_and_zero():
     assert zero.init_ == "zero"
     # One stump from zero: each side predicts its mean.
     assert set(np.round(zero.predict(X), 9)) == set(np.round(
-        [y[zero.apply(X)[:, 0, 0] == leaf].mean() for leaf in (1, 2)], 9))
+        [y[zero.apply(X)[:, 0] == leaf].mean() for leaf in (1, 2)], 9))
     custom = GradientBoostingRegressor(init=DummyRegressor(strategy="constant", constant=5.0),
                                        n_estimators=0 + 1, learning_rate=0.0).fit(X, y)
     np.testing.assert_allclose(custom.predict(X), 5.0)
@@ -275,3 +276,16 @@ def test_training_loss_never_increases(max_depth, learning_rate, min_samples_lea
     loss = model.fit(X, y).train_score_
     assert np.all(np.diff(loss) <= 1e-12 * loss[:-1])
     assert loss[-1] < loss[0]
+
+
+def test_apply_shapes_are_sklearns():
+    """apply: (n_samples, n_estimators) for the regressor, (n_samples, n_estimators, K) for the
+    classifier (K = 1 when binary), as scikit-learn's."""
+    X, y = make_friedman1(200, random_state=0)
+    ours = GradientBoostingRegressor(n_estimators=7).fit(X, y).apply(X)
+    theirs = sk_ensemble.GradientBoostingRegressor(n_estimators=7).fit(X, y).apply(X)
+    assert ours.shape == theirs.shape == (200, 7)
+    Xc, yc = make_classification(200, random_state=0)
+    ours = GradientBoostingClassifier(n_estimators=7).fit(Xc, yc).apply(Xc)
+    theirs = sk_ensemble.GradientBoostingClassifier(n_estimators=7).fit(Xc, yc).apply(Xc)
+    assert ours.shape == theirs.shape == (200, 7, 1)
