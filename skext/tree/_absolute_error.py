@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ..utils._numba_cache import kernel_variant
-from ._random import _draw_feature, _uniform
+from ._random import _draw_feature, _draw_threshold
 from ._types import MISSING_BIN, N_HIST_BINS
 
 # A node whose absolute error per unit weight is at or below this is pure (scikit-learn's EPSILON).
@@ -134,6 +134,7 @@ def _make_find_absolute_error(random_splits):
         err_b = np.empty(n)
         err_c = np.empty(n)
         err_d = np.empty(n)
+        offsets = np.empty(N_HIST_BINS, np.int64)  # a present bin's next slot in bin order
         best_score = -np.inf
         n_pool = pool.shape[0]
         for i in range(n_pool):
@@ -166,7 +167,6 @@ def _make_find_absolute_error(random_splits):
             n_nonconstant += 1
             # Rows in bin order, missing ones first (forward) / first of the reversed order.
             fill = n_miss
-            offsets = np.zeros(N_HIST_BINS, np.int64)
             for k in range(n_present):
                 offsets[codes[k]] = fill
                 fill += counts[codes[k]]
@@ -199,16 +199,8 @@ def _make_find_absolute_error(random_splits):
             first = 0
             last_idx = n_present - 1
             if random_splits:
-                t = np.inf
-                cut = 0
-                if n_present >= 2:
-                    low = representatives[feature, codes[0]]
-                    high = representatives[feature, codes[n_present - 1]]
-                    t = low + _uniform(rng_state) * (high - low)
-                    while cut < n_present - 2 and representatives[feature, codes[cut + 1]] <= t:
-                        cut += 1
-                    t = min(max(t, edges[feature, codes[cut]]),
-                            edges[feature, codes[cut + 1] - 1])
+                t, cut = _draw_threshold(rng_state, codes, n_present, representatives[feature],
+                                         edges[feature])
                 first = cut
                 last_idx = cut
             w_miss = weights[MISSING_BIN]

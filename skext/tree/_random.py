@@ -46,6 +46,24 @@ def _randint(state, low, high):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _draw_threshold(rng_state, codes, n_present, representatives_f, edges_f):
+    """Extra-trees' threshold of one feature in a node whose present bins are codes[:n_present]:
+    (t, cut), t drawn uniformly between the smallest and largest value (bin representatives),
+    clipped into the gap between present bins cut and cut + 1 (so training rows are routed as
+    at predict time); with one present bin (t, cut) = (+inf, 0) and nothing is drawn."""
+    t = np.inf
+    cut = 0
+    if n_present >= 2:
+        low = representatives_f[codes[0]]
+        high = representatives_f[codes[n_present - 1]]
+        t = low + _uniform(rng_state) * (high - low)
+        while cut < n_present - 2 and representatives_f[codes[cut + 1]] <= t:
+            cut += 1
+        t = min(max(t, edges_f[codes[cut]]), edges_f[codes[cut + 1] - 1])
+    return t, cut
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _draw_feature(rng_state, pool_order, i):
     """The i-th feature visited: swap a uniform draw from pool_order[i:] into place i (a
     partial Fisher-Yates shuffle, in/out pool_order); returns its position in the pool."""

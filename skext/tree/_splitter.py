@@ -27,7 +27,7 @@ from ._criterion import (
     _two_channel_weight,
 )
 from ._histogram import _build_feature_histogram_sparse, _clear_touched, _present_bins
-from ._random import _draw_feature, _uniform
+from ._random import _draw_feature, _draw_threshold
 from ._types import (
     CRITERION_ABSOLUTE_ERROR,
     CRITERION_ENTROPY,
@@ -349,17 +349,7 @@ def _random_split_feature(hist_f, codes, n_present, has_missing, node_sums, repr
     is non-missing vs missing. The stored threshold is the draw itself, clipped into the gap
     between the two bins it falls between, so training rows are routed as at predict time.
     Inlined, so that the grower's constant criterion selects _consider's score."""
-    t = np.inf
-    if n_present >= 2:
-        low = representatives_f[codes[0]]
-        high = representatives_f[codes[n_present - 1]]
-        t = low + _uniform(rng_state) * (high - low)
-        cut = 0
-        while cut < n_present - 2 and representatives_f[codes[cut + 1]] <= t:
-            cut += 1
-        t = min(max(t, edges_f[codes[cut]]), edges_f[codes[cut + 1] - 1])
-    else:
-        cut = 0
+    t, cut = _draw_threshold(rng_state, codes, n_present, representatives_f, edges_f)
     cum[:] = 0.0
     for idx in range(cut + 1):
         for c in range(cum.shape[0]):
