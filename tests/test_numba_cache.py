@@ -31,22 +31,26 @@ from skext.tree._types import (
 )
 
 # Grower variants the estimators make (gather, parallel, criterion, n_channels, random_splits,
-# countless): made here without compiling, so that their keys are checked too.
+# countless, sparse): made here without compiling, so that their keys are checked too.
 GROWER_MODES = [
-    (False, False, CRITERION_GINI, 2, False, False),
-    (False, False, CRITERION_GINI, 3, False, False),
-    (False, False, CRITERION_ENTROPY, 2, False, False),
-    (False, False, CRITERION_GINI, 2, True, False),
-    (False, False, CRITERION_SQUARED_ERROR, 3, False, False),
-    (False, False, CRITERION_SQUARED_ERROR, 3, True, False),
-    (False, False, CRITERION_POISSON, 3, False, False),
-    (False, False, CRITERION_POISSON, 3, True, False),
-    (False, False, CRITERION_FRIEDMAN_MSE, 3, False, False),
-    (False, True, CRITERION_FRIEDMAN_MSE, 3, False, False),
-    (True, False, CRITERION_SECOND_ORDER, 2, False, True),
-    (True, True, CRITERION_SECOND_ORDER, 2, False, True),
-    (True, True, CRITERION_SECOND_ORDER, 2, False, False),
-    (True, False, CRITERION_GINI, 2, False, False), (True, True, CRITERION_GINI, 2, False, False),
+    (False, False, CRITERION_GINI, 2, False, False, False),
+    (False, False, CRITERION_GINI, 3, False, False, False),
+    (False, False, CRITERION_ENTROPY, 2, False, False, False),
+    (False, False, CRITERION_GINI, 2, True, False, False),
+    (False, False, CRITERION_SQUARED_ERROR, 3, False, False, False),
+    (False, False, CRITERION_SQUARED_ERROR, 3, True, False, False),
+    (False, False, CRITERION_POISSON, 3, False, False, False),
+    (False, False, CRITERION_POISSON, 3, True, False, False),
+    (False, False, CRITERION_FRIEDMAN_MSE, 3, False, False, False),
+    (False, True, CRITERION_FRIEDMAN_MSE, 3, False, False, False),
+    (True, False, CRITERION_SECOND_ORDER, 2, False, True, False),
+    (True, True, CRITERION_SECOND_ORDER, 2, False, True, False),
+    (True, True, CRITERION_SECOND_ORDER, 2, False, False, False),
+    (True, False, CRITERION_GINI, 2, False, False, False),
+    (True, True, CRITERION_GINI, 2, False, False, False),
+    # Sparse X: a forest's and a booster's variant.
+    (False, False, CRITERION_GINI, 3, False, False, True),
+    (True, True, CRITERION_SECOND_ORDER, 2, False, False, True),
 ]
 
 KEYS_SCRIPT = textwrap.dedent("""

@@ -8,7 +8,8 @@ is stored as the real threshold "x <= edges[b]" and prediction never needs the b
 Sparse X (scipy CSR/CSC) is binned from its columns without densifying the float values: a
 column's absent entries are one value (0.0, scikit-learn's meaning, or missing with
 absent_is_missing, xgboost's) weighted by their count, so the edges are those of the dense
-equivalent; transform writes every absent entry's code and then the stored ones.
+equivalent; transform returns a SparseBinned (_sparse.py): the absent code of every feature and
+the CSR of the other entries' codes, whose memory follows the non-zeros.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit, prange
 
+from ._sparse import SparseBinned, csc_codes_to_csr
 from ._types import MAX_BINS, MISSING_BIN, X_BINNED_DTYPE
 
 # Rows used to find the edges (scikit-learn's HistGradientBoosting uses the same cap).
@@ -197,8 +199,9 @@ class BinMapper:
         return rs.randint(np.iinfo(np.int32).max)
 
     def transform(self, X):
-        """Codes of X: uint8 (n_samples, n_features), C-contiguous, NaN -> MISSING_BIN (sparse X:
-        absent entries -> the code of 0.0, or MISSING_BIN with absent_is_missing)."""
+        """Codes of X: uint8 (n_samples, n_features), C-contiguous, NaN -> MISSING_BIN; sparse X:
+        a SparseBinned (absent entries -> the code of 0.0, or MISSING_BIN with
+        absent_is_missing; its toarray() is the dense equivalent's codes)."""
         if sp.issparse(X):
             return self._transform_sparse(X)
         X = np.ascontiguousarray(X, dtype=np.float64)
@@ -207,16 +210,18 @@ class BinMapper:
         return X_binned
 
     def _transform_sparse(self, X):
+        """Sparse X -> SparseBinned (_sparse.py): the absent code of every feature and the CSR
+        of the entries coded otherwise; the float X is never densified."""
         X = canonical_csc(X)
         if self.absent_is_missing:
             absent = np.full(X.shape[1], MISSING_BIN, dtype=X_BINNED_DTYPE)
         else:
             absent = (self.edges_ < 0.0).sum(axis=1).astype(X_BINNED_DTYPE)
-        X_binned = np.empty(X.shape, dtype=X_BINNED_DTYPE)
-        X_binned[:] = absent
-        _map_stored_to_bins(X.indptr, X.indices, X.data.astype(np.float64, copy=False),
-                            self.edges_, X_binned)
-        return X_binned
+        codes = np.empty(X.nnz, dtype=X_BINNED_DTYPE)
+        _map_stored_to_bins(X.indptr, X.data.astype(np.float64, copy=False), self.edges_, codes)
+        indptr, features, codes = csc_codes_to_csr(X.indptr, X.indices, codes, absent,
+                                                   X.shape[0])
+        return SparseBinned(indptr, features, codes, absent, X.shape)
 
     def fit_transform(self, X, sample_weight=None):
         return self.fit(X, sample_weight).transform(X)
@@ -253,12 +258,11 @@ def _bin_code(edges, f, x):
 
 
 @njit(cache=True, nogil=True)
-def _map_stored_to_bins(indptr, indices, data, edges, X_binned):
-    """The codes of a CSC matrix's stored entries (indptr, indices, data) into X_binned
-    (n_samples, n_features) uint8 (out at those entries; the rest is left as it is)."""
+def _map_stored_to_bins(indptr, data, edges, codes):
+    """The codes (out, (nnz,) uint8) of a CSC matrix's stored entries (indptr, data)."""
     for f in range(indptr.shape[0] - 1):
         for k in range(indptr[f], indptr[f + 1]):
-            X_binned[indices[k], f] = _bin_code(edges, f, data[k])
+            codes[k] = _bin_code(edges, f, data[k])
 
 
 def _map_to_bins_naive(X, bin_thresholds):

@@ -175,7 +175,7 @@ def _weighted_impurity(s, criterion, params):
         acc = 0.0
         for j in range(n_outputs):
             acc += s[2 + j] * s[2 + j]
-        return (s[2 + n_outputs] - acc / s[1]) / n_outputs
+        return _clamped(s[2 + n_outputs], acc / s[1], s[0] + n_outputs + 1) / n_outputs
     if criterion == CRITERION_POISSON_MO:
         n_outputs = s.shape[0] - 3
         fitted = 0.0
@@ -199,10 +199,13 @@ def _weighted_impurity(s, criterion, params):
         if deviance <= s[0] * _POISSON_EPSILON * (abs(s[3]) + abs(fitted)):
             return 0.0
         return deviance
-    # squared_error / friedman_mse: sum w (y - mean)^2 = sum w y^2 - (sum w y)^2 / sum w
+    # squared_error / friedman_mse: sum w (y - mean)^2 = sum w y^2 - (sum w y)^2 / sum w; a pure
+    # node's is 0 within the rounding of its sums (n_rows ulps of their size), where a few ulps
+    # above 0 would split it on noise (and sums that differ in their last bits, a sparse fit's
+    # and a dense one's, would disagree on it).
     if s[1] <= 0.0:
         return 0.0
-    return s[3] - s[2] * s[2] / s[1]
+    return _clamped(s[3], s[2] * s[2] / s[1], s[0] + 2)
 
 
 @njit(cache=True, nogil=True)

@@ -35,10 +35,21 @@ from ._partition import (
     _partition_rows,
     _split_rows,
     _split_rows_parallel,
+    _split_rows_sparse,
+    _split_rows_sparse_parallel,
     _write_leaves,
     _write_leaves_parallel,
 )
 from ._random import new_rng_state
+from ._sparse import (
+    SparseBinned,
+    build_histograms_sparse,
+    hist_width,
+    no_csr,
+    partition_sparse,
+    prebuild_drawn,
+    sum_node_rows,
+)
 from ._splitter import (
     _best_of_scans,
     _draw_feature,
@@ -207,7 +218,7 @@ def _children_get_histograms(nodes, batch, mids, children_split, min_rows):
 
 @njit(cache=True, nogil=True)
 def _make_children(nodes, sums, cand_left, batch, mids, n_nodes, assign, gets_hist, free, n_free,
-                   target_bounds, target_slots, target_parents):
+                   target_bounds, target_slots, target_parents, target_nodes):
     """Split the nodes of batch at mids (their right children's first rows): each parent takes
     its candidate split, its children are nodes n_nodes, n_nodes + 1, ... in the batch's order
     (in/out: nodes, sums). assign: the children's rows' leaves are already written. Each
@@ -259,6 +270,7 @@ def _make_children(nodes, sums, cand_left, batch, mids, n_nodes, assign, gets_hi
         target_bounds[n_targets, 1] = nodes[small].end
         target_slots[n_targets] = nodes[small].hist_slot
         target_parents[n_targets] = parent_slot
+        target_nodes[n_targets] = small
         n_targets += 1
     return n_free
 
@@ -315,7 +327,7 @@ def _fitted_scratch(scratch, n_blocks, n_pool, hist_slots):
     return np.empty((n_blocks, n_pool, N_HIST_BINS, hist_slots))
 
 
-def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless):
+def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless, sparse):
     """The grower kernel of one family, its mode frozen as closure constants: Numba prunes the
     branches of the other modes before typing (and inlines the dispatchers that take these as
     selectors: _build_histogram, _build_histograms_rows, _find_best_split, _scan_nodes), so a
@@ -336,18 +348,26 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
         min_samples_leaf <= 1 holds between present bins, the children's counts come from the
         partition, and a node without NaN sends NaN right as xgboost does
         (see _splitter._record_best).
+    sparse: X is a SparseBinned (_sparse.py), read through `csr`; histograms are compact
+        (n_hist_bins wide) and built from the rows' stored entries. Forests and single trees
+        keep node-ordered rows and channels but no codes, and build per node exactly the
+        histograms of the features its split search will draw (_sparse.prebuild_drawn), never
+        a full one; boosters build full compact histograms of every node (gather mode).
     """
     counted = not countless
 
-    def grow(X_binned, columns, stats, rows, pool, level_masks, level_max_features,
+    def grow(X_binned, columns, csr, n_hist_bins, stats, rows, pool, level_masks,
+             level_max_features,
              representatives, edges, params, max_depth, min_samples_split, min_samples_leaf,
              min_weight_leaf, min_gain, max_leaf_nodes, rng_state, n_workers, tmp_rows, hist_pool,
              scratch, per_pair, leaf_out):
         """Grow one tree over rows (in/out: reordered so every leaf's rows are contiguous, except
         the children of a split whose rows _split_rows assigned to leaf_out unmoved).
 
-        X_binned (n_samples, n_features) uint8; columns: X_binned column-major (n_features,
-        n_samples) in gather mode (the partitions read it, see _make_split_rows), else unused;
+        X_binned (n_samples, n_features) uint8 ((n_samples, 0) when sparse); columns: X_binned
+        column-major (n_features, n_samples) in gather mode (the partitions read it, see
+        _make_split_rows), else unused; csr: a SparseBinned's arrays (sparse) or _sparse.no_csr();
+        n_hist_bins: the histograms' width (_sparse.hist_width);
         stats (n_samples, C) float64 per-sample channels;
         rows (n_rows,) int32 the rows in the tree (positive weight); pool (n_pool,) int32 features
         the tree may use; level_masks (n_levels, n_pool) uint8: the pool features nodes at depth
@@ -397,7 +417,7 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
         for k in range(n_pool):
             every_feature = every_feature and level_masks[0, k] == 1
         # absolute_error scans the node's rows, never a histogram (_absolute_error.py).
-        use_subtraction = gather or (every_feature and not random_splits
+        use_subtraction = gather or (every_feature and not random_splits and not sparse
                                      and criterion != CRITERION_ABSOLUTE_ERROR)
         hist_slots = n_slots - 1 if countless else n_slots
         # With a full root histogram nothing reads the root's node-ordered copy: build the histogram
@@ -428,9 +448,14 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
         # Node histograms live in hist_pool slots (one per node that has one; a split hands its
         # parent's slot to the larger child, which is parent - smaller). Histograms of the pool's
         # features, with or without the count slot.
-        if (hist_pool.shape[1] != n_pool or hist_pool.shape[2] != N_HIST_BINS
+        if (hist_pool.shape[1] != n_pool or hist_pool.shape[2] != n_hist_bins
                 or hist_pool.shape[3] != hist_slots):
-            hist_pool = np.empty((0, n_pool, N_HIST_BINS, hist_slots))
+            hist_pool = np.empty((0, n_pool, n_hist_bins, hist_slots))
+        # Sparse X: forests' per-node histograms of the drawn features (one per pool feature,
+        # only the drawn ones built), and the builders' feature -> histogram map.
+        sparse_hists = np.empty((n_pool if sparse and not gather else 0, n_hist_bins, n_slots))
+        drawn = np.empty(n_pool, np.int64)
+        slot_of = np.full(csr[3].shape[0] if sparse else 0, -1, np.int64)
         n_free = hist_pool.shape[0]
         free = np.arange(n_free - 1, -1, -1)
 
@@ -466,7 +491,13 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
         def evaluate(node):
             this = nodes[node]
             level = min(this.depth, level_masks.shape[0] - 1)
-            node_hist = hist_pool[this.hist_slot] if this.hist_slot >= 0 else no_hist
+            if sparse and not gather:
+                prebuild_drawn(csr, rows, stats_node, this.start, this.end, sums[node], pool,
+                               level_masks[level], pool_order, level_max_features[level],
+                               random_splits, rng_state, sparse_hists, drawn, slot_of, codes)
+                node_hist = sparse_hists
+            else:
+                node_hist = hist_pool[this.hist_slot] if this.hist_slot >= 0 else no_hist
             _find_best_split(X_node, stats_node, this.start, this.end, sums[node], node_hist,
                              pool, level_masks[level], pool_order, level_max_features[level],
                              representatives, edges, criterion, n_channels, counted, params,
@@ -481,7 +512,7 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
         nodes[0].start = 0
         nodes[0].end = n_rows
         nodes[0].depth = 0
-        if not gather:
+        if not gather or sparse:
             _sum_rows(stats, rows, sums[0])
         no_parent = np.full(1, -1, np.int64)
         if lazy_root:
@@ -490,11 +521,16 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
             nodes[0].hist_slot = free[n_free]
             bounds = np.zeros((1, 2), np.int64)
             bounds[0, 1] = n_rows
-            scratch = _fitted_scratch(scratch, _scratch_blocks(bounds), n_pool, hist_slots)
             root_slot = np.full(1, nodes[0].hist_slot, np.int64)
-            _build_histograms_rows(X_binned, stats, rows, pool, bounds, root_slot, no_parent,
-                                   hist_pool, scratch, parallel, n_workers, n_channels, counted)
-        if gather:
+            if sparse:
+                build_histograms_sparse(csr, stats, rows, pool, bounds, root_slot, no_parent,
+                                        sums[:1], hist_pool, slot_of, counted, parallel)
+            else:
+                scratch = _fitted_scratch(scratch, _scratch_blocks(bounds), n_pool, hist_slots)
+                _build_histograms_rows(X_binned, stats, rows, pool, bounds, root_slot,
+                                       no_parent, hist_pool, scratch, parallel, n_workers,
+                                       n_channels, counted)
+        if gather and not sparse:
             # The root's sums off its histogram: every row is in one bin of each feature. A serial
             # sum over the rows is a chain of dependent adds (2 ms at 400k rows, 4% of a round).
             sums[0, 0] = n_rows
@@ -592,12 +628,16 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
                     splits[e, 2] = split_node.cand_missing_left
                     first_child[e] = n_nodes + 2 * e
                 assign = not children_split and leaf_out.shape[0] > 0
-                if parallel:
-                    _split_rows_parallel(rows, columns, tmp_rows, bounds, splits, mids,
-                                         assign, first_child, leaf_out)
+                split_args = (rows, columns, csr, tmp_rows, bounds, splits, mids, assign,
+                              first_child, leaf_out)
+                if sparse and parallel:
+                    _split_rows_sparse_parallel(*split_args)
+                elif sparse:
+                    _split_rows_sparse(*split_args)
+                elif parallel:
+                    _split_rows_parallel(*split_args)
                 else:
-                    _split_rows(rows, columns, tmp_rows, bounds, splits, mids, assign,
-                                first_child, leaf_out)
+                    _split_rows(*split_args)
             else:
                 node = batch[0]
                 if node == 0 and lazy_root:
@@ -606,6 +646,12 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
                                               n_rows, root.cand_bin, root.cand_missing_left == 1)
                     if children_split:
                         _gather_rows(X_binned, stats, rows, X_node, stats_node)
+                elif sparse:
+                    split_node = nodes[node]
+                    mids[0] = partition_sparse(rows, stats_node, tmp_rows, tmp_stats,
+                                               split_node.start, split_node.end, csr,
+                                               split_node.cand_feature, split_node.cand_bin,
+                                               split_node.cand_missing_left == 1)
                 else:
                     split_node = nodes[node]
                     mids[0] = _partition(rows, X_node, stats_node, tmp_rows, tmp_X, tmp_stats,
@@ -623,13 +669,29 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
             target_bounds = np.empty((n_targets, 2), np.int64)
             target_slots = np.empty(n_targets, np.int64)
             target_parents = np.empty(n_targets, np.int64)
+            target_nodes = np.empty(n_targets, np.int64)
             n_free = _make_children(nodes, sums, cand_left, batch[:n_batch], mids, n_nodes,
                                     assign, gets_hist, free, n_free, target_bounds,
-                                    target_slots, target_parents)
+                                    target_slots, target_parents, target_nodes)
             n_nodes += 2 * n_batch
             n_leaves += n_batch
+            if not gather and children_split:
+                # The children's sums from their node-ordered rows, not parent - left (or a
+                # sparse fit's absent bins by subtraction): that carries the rounding of the
+                # parent's sums, where a small child's impurity is a difference of its own
+                # (a pure child a few ulps above 0 would be split on noise).
+                for child in range(n_nodes - 2 * n_batch, n_nodes):
+                    sum_node_rows(stats_node, nodes[child].start, nodes[child].end, sums[child])
             # Histograms: the smaller children's built, the larger ones' by subtraction.
-            if gather:
+            if gather and sparse:
+                target_sums = np.empty((n_targets, n_slots))
+                for t in range(n_targets):
+                    for c in range(n_slots):
+                        target_sums[t, c] = sums[target_nodes[t], c]
+                build_histograms_sparse(csr, stats, rows, pool, target_bounds, target_slots,
+                                        target_parents, target_sums, hist_pool, slot_of,
+                                        counted, parallel)
+            elif gather:
                 scratch = _fitted_scratch(scratch, _scratch_blocks(target_bounds), n_pool,
                                           hist_slots)
                 _build_histograms_rows(X_binned, stats, rows, pool, target_bounds, target_slots,
@@ -666,17 +728,18 @@ _GROWERS = {}
 _GROWERS_LOCK = threading.Lock()
 
 
-def _grow_kernel(gather, parallel, criterion, n_channels, random_splits, countless):
+def _grow_kernel(gather, parallel, criterion, n_channels, random_splits, countless, sparse):
     """The compiled grower of a family (see _make_grow), made once per process and named after
     its mode (kernel_variant), so that each variant has its own symbols and cache file and shows
     by name in Numba's compile events."""
-    mode = (gather, parallel, criterion, n_channels, random_splits, countless)
+    mode = (gather, parallel, criterion, n_channels, random_splits, countless, sparse)
     with _GROWERS_LOCK:
         if mode not in _GROWERS:
             grow = _make_grow(*mode)
             name = "_".join(["_grow", "rows" if gather else "nodes", CRITERION_NAMES[criterion],
                              f"c{n_channels}", "parallel" if parallel else "serial"]
                             + (["random"] if random_splits else [])
+                            + (["sparse"] if sparse else [])
                             + (["countless"] if countless else []))
             _GROWERS[mode] = kernel_variant(name)(grow)
         return _GROWERS[mode]
@@ -710,7 +773,8 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
 
     Parameters
     ----------
-    X_binned : ndarray (n_samples, n_features) uint8, from ``bin_mapper.transform``.
+    X_binned : ndarray (n_samples, n_features) uint8, or a SparseBinned for sparse X, from
+        ``bin_mapper.transform``.
     stats : ndarray (n_samples, C) float64, per-sample channels for ``criterion`` (see
         _criterion.py); sample weights already multiplied in.
     rows : ndarray of int, the rows the tree is grown on (positive weight only).
@@ -749,6 +813,11 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     by_rows = criterion == CRITERION_ABSOLUTE_ERROR
     if by_rows:
         parallel = gather = False  # node-ordered rows, serial (see _absolute_error.py)
+    sparse = isinstance(X_binned, SparseBinned)
+    if sparse and by_rows:
+        X_binned = X_binned.toarray()  # absolute_error scans the node-ordered codes
+        sparse = False
+    csr = X_binned.csr if sparse else no_csr()
     if buffers is None:
         buffers = GrowBuffers(X_binned.shape[0])
     buffers.rows[:len(rows)] = rows
@@ -756,7 +825,10 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     if level_masks is None:
         level_masks = np.ones((1, len(pool)), dtype=np.uint8)
     level_masks = np.ascontiguousarray(level_masks, dtype=np.uint8)
-    if not gather:
+    if sparse:
+        columns = np.empty((1, 0), np.uint8)
+        X_binned = np.empty((X_binned.shape[0], 0), np.uint8)
+    elif not gather:
         columns = np.empty((0, 0), np.uint8)
     elif buffers.columns is not None:
         columns = buffers.columns
@@ -768,14 +840,17 @@ def grow_tree(X_binned, stats, rows, bin_mapper, *, criterion, params=None, max_
     stats = np.ascontiguousarray(stats, dtype=np.float64)
     random_splits = splitter == "random"
     # Countless (g, h) histograms where nothing needs the count (see _make_grow).
+    # (Sparse X keeps the count: a missing bin by subtraction would otherwise hold rounding
+    # residue where the node has no missing row.)
     countless = (bool(gather) and criterion == CRITERION_SECOND_ORDER and min_samples_leaf <= 1
-                 and not random_splits)
+                 and not random_splits and not sparse)
     # Channel counts with kernels of their own (_histogram._build_histogram); -1 for the rest.
     n_channels = stats.shape[1] if stats.shape[1] <= 4 else -1
     grow = _grow_kernel(bool(gather), bool(parallel), int(criterion), n_channels,
-                        random_splits, countless)
+                        random_splits, countless, sparse)
     nodes, sums, buffers.hist_pool, buffers.scratch, per_pair = grow(
-        X_binned, columns, stats, rows, pool, level_masks, level_max_features,
+        X_binned, columns, csr, hist_width(bin_mapper, sparse), stats, rows, pool, level_masks,
+        level_max_features,
         bin_mapper.representatives_, bin_mapper.edges_, np.asarray(params, dtype=np.float64),
         np.iinfo(np.int64).max if max_depth is None else int(max_depth),
         int(min_samples_split), int(min_samples_leaf), float(min_weight_leaf), float(min_gain),

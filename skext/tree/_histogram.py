@@ -448,14 +448,15 @@ def _present_bins(hist_f, touched, n_touched, codes, counted=True):
     Returns (n_present, has_missing).
     """
     n_present = 0
+    missing = hist_f.shape[0] - 1  # MISSING_BIN's slot (the last: compact sparse histograms)
     if not counted:
-        for b in range(MISSING_BIN):
+        for b in range(missing):
             if hist_f[b, 0] != 0.0 or hist_f[b, 1] != 0.0:
                 codes[n_present] = b
                 n_present += 1
-        return n_present, hist_f[MISSING_BIN, 0] != 0.0 or hist_f[MISSING_BIN, 1] != 0.0
+        return n_present, hist_f[missing, 0] != 0.0 or hist_f[missing, 1] != 0.0
     if n_touched < 0 or n_touched > 32:
-        for b in range(MISSING_BIN):
+        for b in range(missing):
             if hist_f[b, 0] > 0.0:
                 codes[n_present] = b
                 n_present += 1
@@ -471,4 +472,4 @@ def _present_bins(hist_f, touched, n_touched, codes, counted=True):
                 pos -= 1
             codes[pos] = b
             n_present += 1
-    return n_present, hist_f[MISSING_BIN, 0] > 0.0
+    return n_present, hist_f[missing, 0] > 0.0

@@ -13,6 +13,7 @@ from numba import njit, prange
 
 from ..utils._numba_cache import kernel_variant
 from ._histogram import PREFETCH_AHEAD, prefetch_1d, prefetch_write_1d
+from ._sparse import sparse_code
 from ._types import MISSING_BIN
 
 # Rows per block of the step-wide kernels (_split_rows, _write_leaves): every node of a step is
@@ -80,7 +81,7 @@ def _row_block_tasks(bounds):
     return task_range, task_lo
 
 
-def _make_split_rows(parallel):
+def _make_split_rows(parallel, sparse=False):
     """Splits the rows of several nodes (one step of the grower: a level of a depthwise tree)
     in gather mode: node e's rows rows[bounds[e, 0]:bounds[e, 1]] by its split splits[e]
     (feature, bin, missing_left), reading the codes from columns (n_features, n_samples) uint8,
@@ -99,13 +100,17 @@ def _make_split_rows(parallel):
     right ones from its end down in tmp_rows (scratch of rows' length), counting them; each
     block then copies its rows back to their places, found by prefix sums of the counts (the
     right ones reversed: stable). Two passes, as xgboost's partition builder. The stable
-    partition is unique, so the result does not depend on the thread count."""
+    partition is unique, so the result does not depend on the thread count.
 
-    @kernel_variant("_split_rows_" + ("parallel" if parallel else "serial"), parallel=parallel)
-    def split_rows(rows, columns, tmp_rows, bounds, splits, mids, assign, first_child,
+    sparse: the codes are read from csr (a SparseBinned's, _sparse.py) by binary search of each
+    row's entries; columns is unused."""
+
+    @kernel_variant("_split_rows_" + ("sparse_" if sparse else "")
+                    + ("parallel" if parallel else "serial"), parallel=parallel)
+    def split_rows(rows, columns, csr, tmp_rows, bounds, splits, mids, assign, first_child,
                    leaf_out):
         n_nodes = bounds.shape[0]
-        if not parallel and not assign:
+        if not sparse and not parallel and not assign:
             for e in range(n_nodes):
                 mids[e] = _partition_rows(rows, columns[splits[e, 0]], tmp_rows, bounds[e, 0],
                                           bounds[e, 1], splits[e, 1], splits[e, 2] == 1)
@@ -117,15 +122,20 @@ def _make_split_rows(parallel):
             e = task_node[q]
             lo = task_lo[q]
             hi = min(bounds[e, 1], lo + _PARTITION_BLOCK)
-            column = columns[splits[e, 0]]
+            feature = splits[e, 0]
+            column = columns[0 if sparse else feature]
             split_bin = splits[e, 1]
             missing_left = splits[e, 2] == 1
             count = 0
             for i in range(lo, hi):
-                if i + PREFETCH_AHEAD < hi:
-                    prefetch_1d(column, rows[i + PREFETCH_AHEAD])
                 r = rows[i]
-                side = _goes_left(column[r], split_bin, missing_left)
+                if sparse:
+                    code = sparse_code(csr, r, feature)
+                else:
+                    if i + PREFETCH_AHEAD < hi:
+                        prefetch_1d(column, rows[i + PREFETCH_AHEAD])
+                    code = column[r]
+                side = _goes_left(code, split_bin, missing_left)
                 if assign:
                     leaf_out[r] = first_child[e] + 1 - side
                 else:
@@ -170,6 +180,8 @@ def _make_split_rows(parallel):
 
 _split_rows = _make_split_rows(False)
 _split_rows_parallel = _make_split_rows(True)
+_split_rows_sparse = _make_split_rows(False, sparse=True)
+_split_rows_sparse_parallel = _make_split_rows(True, sparse=True)
 
 
 def _make_write_leaves(parallel):

@@ -45,6 +45,25 @@ from ._types import (
     PARAM_MAX_DELTA_STEP,
 )
 
+# Scores closer than this (relative) are ties, which the first candidate wins (scikit-learn's rule
+# for equal scores): the sums of a sparse fit's absent bins come by subtraction (_sparse.py) and
+# differ from a dense fit's in their last bits, which must not pick another of several equally
+# good splits (a node of two rows is split equally well by every feature that separates them).
+_TIE_RTOL = 1e-13
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _beats(score, best):
+    """score beats best by more than a tie."""
+    return score > best and (best == -np.inf or score - best > _TIE_RTOL * abs(best))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ties(score, best):
+    """score equals best up to a tie (best finite)."""
+    return best > -np.inf and abs(score - best) <= _TIE_RTOL * abs(best)
+
+
 # A loop counter's start: a literal 0 passed on to a kernel compiles it once for Literal[int](0)
 # and again for int64.
 _ZERO = np.int64(0)
@@ -71,7 +90,7 @@ def _consider(left, node_sums, right, criterion, params, min_samples_leaf, min_w
     if not _admissible(left, right, criterion, params, min_samples_leaf, min_weight_leaf):
         return
     score = _children_score(left, right, criterion, params)
-    if score > best_gain[0]:
+    if _beats(score, best_gain[0]):
         best_gain[0] = score
         best_meta[0] = feature
         best_meta[1] = b
@@ -98,6 +117,7 @@ def _make_scan_feature(criterion):
     def _scan(hist_f, codes, n_present, has_missing, node_sums, params, min_samples_leaf,
               min_weight_leaf, feature, cum, left, right, best_gain, best_meta, best_left):
         n_slots = cum.shape[0]
+        missing = hist_f.shape[0] - 1  # MISSING_BIN's slot (compact sparse histograms: the last)
         best_score = best_gain[0]
         best_idx = -1
         best_dir = 0
@@ -113,12 +133,12 @@ def _make_scan_feature(criterion):
             # halves this scan's code (and its compile time) against two written out.
             for direction in range(2 if has_missing and not last else 1):
                 for c in range(n_slots):
-                    left[c] = cum[c] + hist_f[MISSING_BIN, c] if direction == 1 else cum[c]
+                    left[c] = cum[c] + hist_f[missing, c] if direction == 1 else cum[c]
                     right[c] = node_sums[c] - left[c]
                 if _admissible(left, right, criterion, params, min_samples_leaf,
                                min_weight_leaf):
                     score = _children_score(left, right, criterion, params)
-                    if score > best_score:
+                    if _beats(score, best_score):
                         best_score = score
                         best_idx = idx
                         best_dir = direction
@@ -144,7 +164,7 @@ def _record_best(hist_f, codes, n_present, has_missing, node_sums, feature, best
             best_left[c] += hist_f[codes[idx], c]
     if best_dir == 1:
         for c in range(best_left.shape[0]):
-            best_left[c] += hist_f[MISSING_BIN, c]
+            best_left[c] += hist_f[hist_f.shape[0] - 1, c]  # MISSING_BIN's slot
     if has_missing:
         best_meta[2] = best_dir
     else:
@@ -188,9 +208,9 @@ def _make_scan_scalar(criterion):
     def _scan(hist_f, codes, n_present, has_missing, node_sums, params, min_samples_leaf,
               min_weight_leaf, feature, best_gain, best_meta, best_left):
         n_all, a_all, b_all = node_sums[0], node_sums[1], node_sums[2]
-        n_miss = hist_f[MISSING_BIN, 0]
-        a_miss = hist_f[MISSING_BIN, 1]
-        b_miss = hist_f[MISSING_BIN, 2]
+        n_miss = hist_f[hist_f.shape[0] - 1, 0]
+        a_miss = hist_f[hist_f.shape[0] - 1, 1]
+        b_miss = hist_f[hist_f.shape[0] - 1, 2]
         plain = params[PARAM_ALPHA] == 0.0 and params[PARAM_MAX_DELTA_STEP] == 0.0
         best_score = best_gain[0]
         best_idx = -1
@@ -211,7 +231,8 @@ def _make_scan_scalar(criterion):
             # NaN (if any) on the right.
             score = _candidate_score(n_left, a_left, b_left, n_all, a_all, b_all,
                                      min_samples_leaf, min_weight_leaf, criterion, params, plain)
-            if score > best_score or (take_tie and best_idx < 0 and score == best_score):
+            if _beats(score, best_score) or (take_tie and best_idx < 0
+                                               and _ties(score, best_score)):
                 best_score = score
                 best_idx = idx
                 best_dir = 0
@@ -220,7 +241,8 @@ def _make_scan_scalar(criterion):
                 score = _candidate_score(n_left + n_miss, a_left + a_miss, b_left + b_miss,
                                          n_all, a_all, b_all, min_samples_leaf, min_weight_leaf,
                                          criterion, params, plain)
-                if score > best_score or (take_tie and best_idx < 0 and score == best_score):
+                if _beats(score, best_score) or (take_tie and best_idx < 0
+                                               and _ties(score, best_score)):
                     best_score = score
                     best_idx = idx
                     best_dir = 1
@@ -252,11 +274,11 @@ def _scan_gh(hist_f, node_sums, params, min_weight_leaf, feature, best_gain, bes
     non-zero; absent bins add nothing, so best_left, summed over every bin up to the split's,
     has the same bits. best_left[0] is left 0 (no counts)."""
     g_all, h_all = node_sums[1], node_sums[2]
-    g_miss = hist_f[MISSING_BIN, 0]
-    h_miss = hist_f[MISSING_BIN, 1]
+    g_miss = hist_f[hist_f.shape[0] - 1, 0]
+    h_miss = hist_f[hist_f.shape[0] - 1, 1]
     has_missing = g_miss != 0.0 or h_miss != 0.0
     plain = params[PARAM_ALPHA] == 0.0 and params[PARAM_MAX_DELTA_STEP] == 0.0
-    last = MISSING_BIN - 1
+    last = hist_f.shape[0] - 2
     while last >= 0 and hist_f[last, 0] == 0.0 and hist_f[last, 1] == 0.0:
         last -= 1
     best_score = best_gain[0]
@@ -278,7 +300,8 @@ def _scan_gh(hist_f, node_sums, params, min_weight_leaf, feature, best_gain, bes
         # NaN (if any) on the right.
         score = _candidate_score(0.0, g_left, h_left, 0.0, g_all, h_all, 1, min_weight_leaf,
                                  CRITERION_SECOND_ORDER, params, plain, False)
-        if score > best_score or (take_tie and best_bin < 0 and score == best_score):
+        if _beats(score, best_score) or (take_tie and best_bin < 0
+                                               and _ties(score, best_score)):
             best_score = score
             best_bin = b
             best_dir = 0
@@ -287,7 +310,8 @@ def _scan_gh(hist_f, node_sums, params, min_weight_leaf, feature, best_gain, bes
             score = _candidate_score(0.0, g_left + g_miss, h_left + h_miss, 0.0, g_all, h_all,
                                      1, min_weight_leaf, CRITERION_SECOND_ORDER, params, plain,
                                      False)
-            if score > best_score or (take_tie and best_bin < 0 and score == best_score):
+            if _beats(score, best_score) or (take_tie and best_bin < 0
+                                               and _ties(score, best_score)):
                 best_score = score
                 best_bin = b
                 best_dir = 1
@@ -355,10 +379,11 @@ def _random_split_feature(hist_f, codes, n_present, has_missing, node_sums, repr
         for c in range(cum.shape[0]):
             cum[c] += hist_f[codes[idx], c]
     split_bin = MISSING_BIN if cut == n_present - 1 else codes[cut]
+    missing = hist_f.shape[0] - 1  # MISSING_BIN's slot
     # NaN (if any) on the right, then on the left; one (inlined) scoring site.
     for direction in range(2 if has_missing and split_bin != MISSING_BIN else 1):
         for c in range(cum.shape[0]):
-            left[c] = cum[c] + hist_f[MISSING_BIN, c] if direction == 1 else cum[c]
+            left[c] = cum[c] + hist_f[missing, c] if direction == 1 else cum[c]
         _consider(left, node_sums, right, criterion, params, min_samples_leaf, min_weight_leaf,
                   feature, split_bin, direction if has_missing else -1, best_gain, best_meta,
                   best_left)
@@ -456,8 +481,8 @@ def _best_of_scans(per_pair, e, n_pool, node_sums, criterion, params, right, bes
     best_meta[0] = -1
     lower_feature_wins = criterion == CRITERION_SECOND_ORDER  # as _make_scan_scalar's scans
     for p in range(e * n_pool, (e + 1) * n_pool):
-        if gains[p] > best_gain[0] or (lower_feature_wins and gains[p] == best_gain[0] > -np.inf
-                                       and metas[p, 0] < best_meta[0]):
+        if _beats(gains[p], best_gain[0]) or (lower_feature_wins and _ties(gains[p], best_gain[0])
+                                              and metas[p, 0] < best_meta[0]):
             best_gain[0] = gains[p]
             for k in range(3):
                 best_meta[k] = metas[p, k]
