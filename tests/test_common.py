@@ -44,24 +44,9 @@ ESTIMATORS = [
 ]
 
 
-# Weights and repeated rows give the same sums only up to float rounding; when two splits tie in
-# gain to rounding, the pick can differ and a later stage follows another path. scikit-learn lists
-# the same expected failure for its GradientBoosting (meta-issue #16298); XGBClassifier shares the
-# mechanism (its logistic gradients make the near-ties), and AdaBoostClassifier, whose exponential
-# weight updates compound any such flip (scikit-learn lists it for its AdaBoost). The regressors
-# pass the check (and tests/ensemble/test_gb.py checks integer weights against repeated rows).
-_GB_XFAIL = {
-    f"check_sample_weight_equivalence_on_{kind}_data": (
-        "split ties broken differently under float rounding of weighted vs repeated sums.")
-    for kind in ("dense", "sparse")
-}
-
-
 def _expected_failed_checks(estimator):
     if isinstance(estimator, (RandomForestClassifier, RandomForestRegressor)):
         return _FOREST_XFAIL
-    if isinstance(estimator, (GradientBoostingClassifier, XGBClassifier, AdaBoostClassifier)):
-        return _GB_XFAIL
     return {}
 
 
