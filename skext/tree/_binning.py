@@ -124,14 +124,20 @@ class BinMapper:
             weights = None     # equal weights give the same quantiles as unit weights
         subsampled = rows.size < n_samples
         if sp.issparse(X):
+            X = canonical_csc(X)
+            results = self._few_valued_edges(X, rows)
             edges_of = self._sparse_edges(X, rows, weights)
         else:
+            results = [None] * n_features
             edges_of = self._dense_edges(X, rows, weights, subsampled)
-        if self.n_threads > 1:
+        todo = [f for f in range(n_features) if results[f] is None]
+        if self.n_threads > 1 and len(todo) > 1:
             with ThreadPoolExecutor(self.n_threads) as pool:
-                results = list(pool.map(edges_of, range(n_features)))
+                for f, result in zip(todo, pool.map(edges_of, todo)):
+                    results[f] = result
         else:
-            results = [edges_of(f) for f in range(n_features)]
+            for f in todo:
+                results[f] = edges_of(f)
         self.bin_thresholds_ = [edges for edges, _, _ in results]
         self.n_bins_ = np.empty(n_features, dtype=np.int32)
         self.edges_ = np.full((n_features, MAX_BINS), np.inf)
@@ -156,6 +162,45 @@ class BinMapper:
                                     self.max_bins), has_nan)
 
         return edges_of
+
+    def _few_valued_edges(self, X, rows):
+        """Sparse X (canonical CSC): the results of _sparse_edges for every feature with at most
+        max_bins distinct values among the selected rows (the absent 0.0 included), found for
+        all features at once (one sort of the stored entries), None for the others. Their edges
+        are the midpoints between distinct values, which do not depend on the weights: most
+        columns of a sparse matrix (counts, one-hot codes) are such, and a Python call per
+        feature cost more than the whole histogram work of a boosting fit (5000 features)."""
+        n_samples, n_features = X.shape
+        selected = np.zeros(n_samples, dtype=bool)
+        selected[rows] = True
+        column = np.repeat(np.arange(n_features), np.diff(X.indptr))
+        is_selected = selected[X.indices]
+        finite = ~np.isnan(X.data)
+        has_nan = np.bincount(column[is_selected & ~finite], minlength=n_features) > 0
+        n_absent = rows.size - np.bincount(column[is_selected], minlength=n_features)
+        if self.absent_is_missing:
+            has_nan |= np.diff(X.indptr) < n_samples
+            zeros = np.empty(0, dtype=np.int64)
+        else:
+            zeros = np.flatnonzero(n_absent > 0)
+        keep = is_selected & finite
+        values = np.concatenate((X.data[keep], np.zeros(zeros.size)))
+        features = np.concatenate((column[keep], zeros))
+        order = np.lexsort((values, features))
+        values, features = values[order], features[order]
+        is_new = np.ones(values.size, dtype=bool)
+        is_new[1:] = (features[1:] != features[:-1]) | (values[1:] != values[:-1])
+        distinct, owner = values[is_new], features[is_new]
+        n_distinct = np.bincount(owner, minlength=n_features)
+        starts = np.concatenate(([0], np.cumsum(n_distinct)))
+        results = [None] * n_features
+        for f in np.flatnonzero(n_distinct <= self.max_bins):
+            d = distinct[starts[f]:starts[f + 1]]
+            if d.size == 0:
+                results[f] = (np.empty(0), np.zeros(1), bool(has_nan[f]))
+            else:
+                results[f] = ((d[:-1] + d[1:]) * 0.5, d, bool(has_nan[f]))
+        return results
 
     def _sparse_edges(self, X, rows, weights):
         """fit's per-feature work on sparse X, read column by column (CSC): the stored entries of
