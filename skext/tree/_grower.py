@@ -48,6 +48,7 @@ from ._sparse import (
     no_csr,
     partition_sparse,
     prebuild_drawn,
+    scratch_blocks_sparse,
     sum_node_rows,
 )
 from ._splitter import (
@@ -319,12 +320,12 @@ def _reserve_slots(hist_pool, free, n_free, n_needed):
 
 
 @njit(cache=True, nogil=True)
-def _fitted_scratch(scratch, n_blocks, n_pool, hist_slots):
+def _fitted_scratch(scratch, n_blocks, n_pool, hist_slots, n_hist_bins=N_HIST_BINS):
     """scratch if it holds n_blocks histograms of this shape, else a new one that does."""
     if (scratch.shape[0] >= n_blocks and scratch.shape[1] == n_pool
-            and scratch.shape[3] == hist_slots):
+            and scratch.shape[2] == n_hist_bins and scratch.shape[3] == hist_slots):
         return scratch
-    return np.empty((n_blocks, n_pool, N_HIST_BINS, hist_slots))
+    return np.empty((max(n_blocks, scratch.shape[0]), n_pool, n_hist_bins, hist_slots))
 
 
 def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless, sparse):
@@ -523,8 +524,11 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
             bounds[0, 1] = n_rows
             root_slot = np.full(1, nodes[0].hist_slot, np.int64)
             if sparse:
+                scratch = _fitted_scratch(scratch, scratch_blocks_sparse(bounds), n_pool,
+                                          hist_slots, n_hist_bins)
                 build_histograms_sparse(csr, stats, rows, pool, bounds, root_slot, no_parent,
-                                        sums[:1], hist_pool, slot_of, counted, parallel)
+                                        sums[:1], hist_pool, scratch, slot_of, counted,
+                                        parallel)
             else:
                 scratch = _fitted_scratch(scratch, _scratch_blocks(bounds), n_pool, hist_slots)
                 _build_histograms_rows(X_binned, stats, rows, pool, bounds, root_slot,
@@ -688,9 +692,11 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
                 for t in range(n_targets):
                     for c in range(n_slots):
                         target_sums[t, c] = sums[target_nodes[t], c]
+                scratch = _fitted_scratch(scratch, scratch_blocks_sparse(target_bounds), n_pool,
+                                          hist_slots, n_hist_bins)
                 build_histograms_sparse(csr, stats, rows, pool, target_bounds, target_slots,
-                                        target_parents, target_sums, hist_pool, slot_of,
-                                        counted, parallel)
+                                        target_parents, target_sums, hist_pool, scratch,
+                                        slot_of, counted, parallel)
             elif gather:
                 scratch = _fitted_scratch(scratch, _scratch_blocks(target_bounds), n_pool,
                                           hist_slots)

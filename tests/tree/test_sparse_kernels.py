@@ -1,10 +1,12 @@
 """The sparse binned storage (tree/_sparse.py) and the kernels that read it, against NumPy."""
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from skext.tree import _sparse
 from skext.tree._binning import BinMapper
 from skext.tree._histogram import _build_histogram_naive
 from skext.tree._sparse import (
@@ -93,11 +95,14 @@ def test_histograms_over_stored_entries_equal_the_dense_ones(seed, n_wanted, abs
     assert (slot_of == -1).all()
 
 
-def test_booster_histograms_with_sibling_subtraction():
+@pytest.mark.parametrize("parallel", [False, True])
+def test_booster_histograms_with_sibling_subtraction(parallel):
     """Gather mode: a target's histograms of every pool feature, and its parent's slot turned
-    into the sibling's (parent - child), countless or counted."""
+    into the sibling's (parent - child), countless or counted; the root's rows in three
+    blocks (partial histograms summed), the child's in one."""
     rng = np.random.default_rng(1)
-    X, binned, dense_codes = _binned(1, n=300, absent_is_missing=True)
+    n = 2 * _sparse._HIST_BLOCK + 500
+    X, binned, dense_codes = _binned(1, n=n, absent_is_missing=True)
     stats = rng.normal(size=(X.shape[0], 2))
     rows = rng.permutation(X.shape[0]).astype(np.int32)
     pool = np.arange(X.shape[1], dtype=np.int32)
@@ -105,18 +110,20 @@ def test_booster_histograms_with_sibling_subtraction():
     full = _compact(_build_histogram_naive(dense_codes, stats, rows, pool))(width)
     for counted in (True, False):
         pool_hist = np.zeros((2, len(pool), width, 3 if counted else 2))
+        scratch = np.zeros((8, len(pool), width, pool_hist.shape[3]))
         slot_of = np.full(X.shape[1], -1, np.int64)
-        sums = np.concatenate(([300.0], stats.sum(axis=0)))[None]
-        bounds = np.array([[0, 300]])
+        sums = np.concatenate(([n], stats.sum(axis=0)))[None]
+        bounds = np.array([[0, n]])
         build_histograms_sparse(binned.csr, stats, rows, pool, bounds, np.array([0]),
-                                np.array([-1]), sums, pool_hist, slot_of, counted, False)
+                                np.array([-1]), sums, pool_hist, scratch, slot_of, counted,
+                                parallel)
         np.testing.assert_allclose(pool_hist[0], full if counted else full[..., 1:], atol=1e-12)
-        child_rows = rows[:110]
+        child_rows = rows[:110]  # one block
         child = _compact(_build_histogram_naive(dense_codes, stats, child_rows, pool))(width)
         child_sums = np.concatenate(([110.0], stats[child_rows].sum(axis=0)))[None]
         build_histograms_sparse(binned.csr, stats, rows, pool, np.array([[0, 110]]),
-                                np.array([1]), np.array([0]), child_sums, pool_hist, slot_of,
-                                counted, True)
+                                np.array([1]), np.array([0]), child_sums, pool_hist, scratch,
+                                slot_of, counted, parallel)
         keep = slice(None) if counted else slice(1, None)
         np.testing.assert_allclose(pool_hist[1], child[..., keep], atol=1e-12)
         np.testing.assert_allclose(pool_hist[0], (full - child)[..., keep], atol=1e-12)
