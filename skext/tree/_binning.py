@@ -173,29 +173,12 @@ class BinMapper:
         n_samples, n_features = X.shape
         selected = np.zeros(n_samples, dtype=bool)
         selected[rows] = True
-        column = np.repeat(np.arange(n_features), np.diff(X.indptr))
-        is_selected = selected[X.indices]
-        finite = ~np.isnan(X.data)
-        has_nan = np.bincount(column[is_selected & ~finite], minlength=n_features) > 0
-        n_absent = rows.size - np.bincount(column[is_selected], minlength=n_features)
-        if self.absent_is_missing:
-            has_nan |= np.diff(X.indptr) < n_samples
-            zeros = np.empty(0, dtype=np.int64)
-        else:
-            zeros = np.flatnonzero(n_absent > 0)
-        keep = is_selected & finite
-        values = np.concatenate((X.data[keep], np.zeros(zeros.size)))
-        features = np.concatenate((column[keep], zeros))
-        order = np.lexsort((values, features))
-        values, features = values[order], features[order]
-        is_new = np.ones(values.size, dtype=bool)
-        is_new[1:] = (features[1:] != features[:-1]) | (values[1:] != values[:-1])
-        distinct, owner = values[is_new], features[is_new]
-        n_distinct = np.bincount(owner, minlength=n_features)
-        starts = np.concatenate(([0], np.cumsum(n_distinct)))
+        distinct, n_distinct, has_nan = _column_distinct(
+            X.indptr, X.indices, X.data.astype(np.float64, copy=False), selected, rows.size,
+            self.absent_is_missing, self.max_bins)
         results = [None] * n_features
         for f in np.flatnonzero(n_distinct <= self.max_bins):
-            d = distinct[starts[f]:starts[f + 1]]
+            d = distinct[f, :n_distinct[f]].copy()
             if d.size == 0:
                 results[f] = (np.empty(0), np.zeros(1), bool(has_nan[f]))
             else:
@@ -300,6 +283,50 @@ def _bin_code(edges, f, x):
         pos += step if edges[f, pos + step - 1] < x else 0
         step >>= 1
     return pos
+
+
+@njit(cache=True, nogil=True)
+def _column_distinct(indptr, indices, data, selected, n_selected, absent_is_missing, max_bins):
+    """Per column of a CSC matrix: its ascending distinct non-NaN values among the selected
+    rows, 0.0 included when a selected row is absent (unless absent_is_missing), in
+    distinct[f, :n_distinct[f]] ((n_features, max_bins) out; n_distinct[f] = max_bins + 1:
+    more than max_bins, not listed), and whether a selected row is NaN (or absent, with
+    absent_is_missing)."""
+    n_features = indptr.shape[0] - 1
+    n_samples = selected.shape[0]
+    distinct = np.empty((n_features, max_bins))
+    n_distinct = np.zeros(n_features, np.int64)
+    has_nan = np.zeros(n_features, np.bool_)
+    buf = np.empty(max(n_samples, 1) + 1)
+    for f in range(n_features):
+        n = 0
+        n_stored = 0
+        for k in range(indptr[f], indptr[f + 1]):
+            if not selected[indices[k]]:
+                continue
+            n_stored += 1
+            v = data[k]
+            if np.isnan(v):
+                has_nan[f] = True
+            else:
+                buf[n] = v
+                n += 1
+        if absent_is_missing:
+            has_nan[f] = has_nan[f] or indptr[f + 1] - indptr[f] < n_samples
+        elif n_stored < n_selected:
+            buf[n] = 0.0
+            n += 1
+        values = np.sort(buf[:n])
+        m = 0
+        for i in range(n):
+            if i == 0 or values[i] != values[i - 1]:
+                if m == max_bins:
+                    m += 1
+                    break
+                distinct[f, m] = values[i]
+                m += 1
+        n_distinct[f] = m
+    return distinct, n_distinct, has_nan
 
 
 @njit(cache=True, nogil=True)

@@ -557,8 +557,9 @@ def _make_grow(gather, parallel, criterion, n_channels, random_splits, countless
                 # The serial loop's draws for every node that visits every pool feature, in node
                 # order (others are searched serially in turn), then one scan of them all.
                 n_pairs = n_to_evaluate * n_pool
-                if per_pair[1].shape[0] < n_pairs or per_pair[3].shape[1] != n_slots:
-                    per_pair = scan_buffers(n_pairs, n_slots)
+                if (per_pair[1].shape[0] < n_pairs or per_pair[3].shape[1] != n_slots
+                        or per_pair[0].shape[1] != n_hist_bins):
+                    per_pair = scan_buffers(n_pairs, n_slots, n_hist_bins)
                 orders = np.empty((n_to_evaluate, n_pool), np.int32)
                 scanned = np.empty(n_to_evaluate, np.int64)
                 n_scanned = 0
