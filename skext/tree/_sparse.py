@@ -223,7 +223,7 @@ def _make_build_histograms_sparse(parallel):
     """Gather mode (boosters): every pool feature's histogram of each target node (bounds[t]:
     its rows in rows), into hist_pool[slots[t]]; a target whose parents[t] >= 0 is the smaller
     child of that slot's node, which becomes the larger child's by subtraction. Each target's
-    rows are cut into blocks of _HIST_BLOCK rows, all the call's blocks dealt to Numba's
+    rows are cut into equal blocks (_block_tasks), all the call's blocks dealt to Numba's
     threads (parallel); a target of several blocks sums their partial histograms (scratch,
     (>= blocks, n_pool, n_bins, slots)) in block order. The blocks do not depend on the thread
     count, nor does the result."""
@@ -236,11 +236,11 @@ def _make_build_histograms_sparse(parallel):
         n_pool = pool.shape[0]
         wanted = np.arange(n_pool)
         n_targets = slots.shape[0]
-        task_target, task_lo, task_scratch = _block_tasks(bounds)
+        task_target, task_lo, task_hi, task_scratch = _block_tasks(bounds)
         for q in loop(task_target.shape[0]):
             t = task_target[q]
             lo = task_lo[q]
-            hi = min(bounds[t, 1], lo + _HIST_BLOCK)
+            hi = task_hi[q]
             # Each thread its own feature map (one thread: the caller's).
             own = np.full(slot_of.shape[0], -1, np.int64) if parallel else slot_of
             dest = hist_pool[slots[t]] if task_scratch[q] < 0 else scratch[task_scratch[q]]
@@ -265,33 +265,44 @@ def _make_build_histograms_sparse(parallel):
     return build
 
 
-# Rows per block of a booster's histogram build (_make_build_histograms_sparse): fixed, so the
-# sums do not depend on the thread count.
-_HIST_BLOCK = 8192
+# Blocks of a booster's histogram build (_make_build_histograms_sparse): a target of n rows is
+# cut into min(n // _HIST_BLOCK, _MAX_BLOCKS) (at least one) equal blocks, a function of n alone,
+# so the sums do not depend on the thread count; each block beyond one costs a partial histogram
+# to zero and add (840 KB for 5000 features of 7 bins), so blocks are large.
+_HIST_BLOCK = 16384
+_MAX_BLOCKS = 16
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _n_blocks(n_rows):
+    return max(1, min(n_rows // _HIST_BLOCK, _MAX_BLOCKS))
 
 
 @njit(cache=True, nogil=True)
 def _block_tasks(bounds):
-    """The blocks of _HIST_BLOCK rows of each target's rows bounds[t]: (target, first row,
-    scratch index or -1 for a target of one block, written in place)."""
+    """The blocks of each target's rows bounds[t] (_n_blocks of them, equal): (target, first
+    row, end row, scratch index or -1 for a target of one block, written in place)."""
     n_tasks = 0
     for t in range(bounds.shape[0]):
-        n_tasks += max(1, (bounds[t, 1] - bounds[t, 0] + _HIST_BLOCK - 1) // _HIST_BLOCK)
+        n_tasks += _n_blocks(bounds[t, 1] - bounds[t, 0])
     task_target = np.empty(n_tasks, np.int64)
     task_lo = np.empty(n_tasks, np.int64)
+    task_hi = np.empty(n_tasks, np.int64)
     task_scratch = np.full(n_tasks, -1, np.int64)
     q = 0
     n_scratch = 0
     for t in range(bounds.shape[0]):
-        n_blocks = max(1, (bounds[t, 1] - bounds[t, 0] + _HIST_BLOCK - 1) // _HIST_BLOCK)
+        n_rows = bounds[t, 1] - bounds[t, 0]
+        n_blocks = _n_blocks(n_rows)
         for k in range(n_blocks):
             task_target[q] = t
-            task_lo[q] = bounds[t, 0] + k * _HIST_BLOCK
+            task_lo[q] = bounds[t, 0] + k * n_rows // n_blocks
+            task_hi[q] = bounds[t, 0] + (k + 1) * n_rows // n_blocks
             if n_blocks > 1:
                 task_scratch[q] = n_scratch
                 n_scratch += 1
             q += 1
-    return task_target, task_lo, task_scratch
+    return task_target, task_lo, task_hi, task_scratch
 
 
 @njit(cache=True, nogil=True)
@@ -299,7 +310,7 @@ def scratch_blocks_sparse(bounds):
     """Partial histograms a build over these targets needs in scratch (_block_tasks)."""
     n = 0
     for t in range(bounds.shape[0]):
-        n_blocks = (bounds[t, 1] - bounds[t, 0] + _HIST_BLOCK - 1) // _HIST_BLOCK
+        n_blocks = _n_blocks(bounds[t, 1] - bounds[t, 0])
         n += n_blocks if n_blocks > 1 else 0
     return n
 

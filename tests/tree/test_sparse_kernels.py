@@ -98,7 +98,7 @@ def test_histograms_over_stored_entries_equal_the_dense_ones(seed, n_wanted, abs
 @pytest.mark.parametrize("parallel", [False, True])
 def test_booster_histograms_with_sibling_subtraction(parallel):
     """Gather mode: a target's histograms of every pool feature, and its parent's slot turned
-    into the sibling's (parent - child), countless or counted; the root's rows in three
+    into the sibling's (parent - child), countless or counted; the root's rows in two
     blocks (partial histograms summed), the child's in one."""
     rng = np.random.default_rng(1)
     n = 2 * _sparse._HIST_BLOCK + 500
